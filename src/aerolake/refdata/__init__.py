@@ -1,0 +1,1 @@
+"""Reference data shipped with aerolake or taken from installed packages; never downloaded."""

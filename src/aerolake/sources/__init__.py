@@ -1,0 +1,1 @@
+"""Sources of state vectors. Each yields Arrow record batches in :data:`aerolake.schema.STATE_SCHEMA`."""
