@@ -80,6 +80,7 @@ STALE_AFTER_S: Final[float] = 15.0
 def empty_states() -> pa.Table:
     return STATE_SCHEMA.empty_table()
 
+
 #: Enrichment columns appended by the silver step and by the speed layer.
 ENRICHMENT_FIELDS: Final[list[pa.Field]] = [
     pa.field("airline_icao", pa.string()),  # ICAO designator from the callsign, e.g. "IGO"

@@ -1,0 +1,1 @@
+"""Wiring of stages into jobs: each function here is what one CLI command or DAG task runs."""
