@@ -54,6 +54,13 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture(params=["local", S3_PARAM])
 def lake(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lake:
+    return open_test_lake(request, tmp_path, monkeypatch)
+
+
+def open_test_lake(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Lake:
+    """The ``lake`` fixture's body, shared with the other ``test_lake*`` modules."""
     if request.param == "local":
         return Lake.open(str(tmp_path / "lake"))
     endpoint = request.getfixturevalue("moto_endpoint")

@@ -13,7 +13,7 @@ How ``aerolake ingest`` uses it, per source file::
         key = bronze_file_key(path, checksum)
         for partition, rows in split_by_hour(table):
             stage.add(partition, key, rows)                  # ...in the same commits
-    ledger.record(Entry(path, checksum, ..., partitions=paths of stage.partitions))
+    ledger.record(Entry(path, checksum, ..., partitions=paths of stage.partitions_with(key)))
 
 The ledger is recorded after the bronze commit: a crash in between makes the next run ingest
 the file again, which rewrites the same content-addressed files (idempotent). Record only

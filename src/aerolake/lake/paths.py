@@ -80,7 +80,10 @@ def _normalize_value(key: str, value: object) -> PartitionValue:
         if isinstance(value, dt.date):
             return value.isoformat()
         if isinstance(value, str) and _DATE_RE.match(value):
-            dt.date.fromisoformat(value)  # rejects 2024-02-30
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError as exc:  # e.g. 2024-02-30
+                raise LakeError(f"partition date {value!r} is not a calendar date") from exc
             return value
         raise LakeError(f"partition date must be 'YYYY-MM-DD', got {value!r}")
     if key == "hour":

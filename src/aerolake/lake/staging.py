@@ -54,6 +54,10 @@ class Stage:
         """Partitions this stage touches, in commit order."""
         return [self._changes[p].partition for p in sorted(self._changes)]
 
+    def partitions_with(self, file_key: str) -> list[Partition]:
+        """Partitions that will hold files of ``file_key`` (what a ledger entry records)."""
+        return [c.partition for _, c in sorted(self._changes.items()) if file_key in c.add]
+
     def add(
         self,
         partition: Mapping[str, object],
