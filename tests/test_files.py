@@ -233,6 +233,8 @@ def _corrupt_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     bad_row.write_bytes(csv_bytes([*many_rows(12_000), "1654473600,abc,1.0"]))
     bad_value = tmp_path / "bad_value.csv"
     bad_value.write_bytes(csv_bytes([*ROWS, ROWS[0].replace("48.1234", "north")]))
+    bad_utf8 = tmp_path / "bad_utf8.csv"
+    bad_utf8.write_bytes(csv_bytes().replace(b"QFA1", b"QF\xff1"))
     wrong_header = tmp_path / "wrong_header.csv"
     wrong_header.write_bytes(csv_bytes(header=HEADER.replace("lat,lon", "latitude,longitude")))
     empty = tmp_path / "empty.csv.gz"
@@ -245,6 +247,7 @@ def _corrupt_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         "truncated gzip": (truncated, "byte"),
         "malformed row": (bad_row, "line 12002"),
         "bad value": (bad_value, "line 5"),
+        "invalid UTF-8": (bad_utf8, "line 4"),
         "wrong header": (wrong_header, "line 1"),
         "empty gzip": (empty, "line 1"),
         "truncated tar": (cut_tar, "byte"),

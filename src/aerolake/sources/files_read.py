@@ -11,6 +11,7 @@ naming the file and a position (``line N`` of the CSV text, or ``byte N`` of the
 from __future__ import annotations
 
 import lzma
+import re
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -173,9 +174,9 @@ def _unquote(name: str) -> str:
     return name[1:-1] if quoted else name
 
 
-def _convert_options(columns: list[str], *, as_text: bool = False) -> pacsv.ConvertOptions:
+def _convert_options(columns: list[str], *, as_bytes: bool = False) -> pacsv.ConvertOptions:
     return pacsv.ConvertOptions(
-        column_types={c: pa.string() if as_text else COLUMN_TYPES[c] for c in columns},
+        column_types={c: pa.binary() if as_bytes else COLUMN_TYPES[c] for c in columns},
         include_columns=columns,
         null_values=[""],
         strings_can_be_null=True,
@@ -213,56 +214,55 @@ def read_csv(path: Path, fmt: FileFormat) -> Iterator[pa.RecordBatch]:
 
 
 def locate_bad_line(path: Path, fmt: FileFormat, columns: list[str]) -> str | None:
-    """Re-read serially as text to find the first line Arrow rejects, e.g. ``"line 12"``.
+    """Re-read serially as raw bytes to find the first line Arrow rejects, e.g. ``"line 12"``.
 
     Only called after a failure, so its cost (a second pass up to the bad line) is paid once.
     Lines count the header as line 1. None when the damage is not in the CSV text itself.
     """
-    bad_line: list[int] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        if row.number is not None:
-            bad_line.append(row.number)
-        return "error"
-
     lines_before = 1  # the header
     try:
         with open_csv_text(path, fmt) as opened:
+            # Serial reading makes Arrow number rows in its parse errors ("Row #12: ...").
             reader = pacsv.open_csv(
                 opened.stream,
                 read_options=pacsv.ReadOptions(block_size=BLOCK_SIZE, use_threads=False),
-                parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-                convert_options=_convert_options(columns, as_text=True),
+                convert_options=_convert_options(columns, as_bytes=True),
             )
             for batch in reader:
                 index = _first_unconvertible(batch)
                 if index is not None:
                     return f"line {lines_before + index + 1}"
                 lines_before += batch.num_rows
-    except READ_ERRORS:
-        pass
-    return f"line {bad_line[0]}" if bad_line else None
+    except READ_ERRORS as exc:
+        numbered = _ROW_NUMBER.search(str(exc))
+        return f"line {numbered.group(1)}" if numbered else None
+    return None
+
+
+_ROW_NUMBER: Final = re.compile(r"Row #(\d+)")
 
 
 def _first_unconvertible(batch: pa.RecordBatch) -> int | None:
-    """Index of the first row whose text does not convert to its column's type, else None."""
-    first: int | None = None
+    """Index of the first row whose bytes do not convert to their column's type, else None."""
+    bad: list[int] = []
     for name in batch.schema.names:
-        target = COLUMN_TYPES[name]
-        if target == pa.string():
-            continue
-        column = batch.column(name)
-        if pa.types.is_boolean(target):
-            ok = pc.or_kleene(
-                pc.is_null(column), pc.is_in(column, pa.array(TRUE_VALUES + FALSE_VALUES))
-            )
-            bad = pc.index(ok, False).as_py()
-            index = None if bad < 0 else bad
-        else:
-            index = _first_failing_cast(column, target)
-        if index is not None and (first is None or index < first):
-            first = index
-    return first
+        raw = batch.column(name)
+        index = _first_failing_cast(raw, pa.string())  # invalid UTF-8
+        if index is None:
+            index = _first_bad_value(raw.cast(pa.string()), COLUMN_TYPES[name])
+        if index is not None:
+            bad.append(index)
+    return min(bad, default=None)
+
+
+def _first_bad_value(text: pa.Array, target: pa.DataType) -> int | None:
+    if target == pa.string():
+        return None
+    if pa.types.is_boolean(target):
+        known = pc.is_in(text, pa.array(TRUE_VALUES + FALSE_VALUES))
+        index: int = pc.index(pc.or_kleene(pc.is_null(text), known), False).as_py()
+        return None if index < 0 else index
+    return _first_failing_cast(text, target)
 
 
 def _first_failing_cast(column: pa.Array, target: pa.DataType) -> int | None:
