@@ -106,6 +106,15 @@ def test_chunks_cut_by_rows_whatever_the_batches() -> None:
     ]
 
 
+def test_encoded_bytes_depend_on_rows_not_on_chunking() -> None:
+    n = 200_000  # several data pages per column: page boundaries must not follow the chunks
+    table = pa.table({"t": list(range(n)), "s": [f"{i % 5000:06x}" for i in range(n)]})
+    rechunked = pa.Table.from_batches(table.to_batches(max_chunksize=7_001))
+    assert parquet.encode(table).sha256 == parquet.encode(rechunked).sha256
+    sliced = pa.concat_tables([table.slice(0, 1000), table.slice(1000)])
+    assert parquet.encode(table).sha256 == parquet.encode(sliced).sha256
+
+
 def test_chunks_of_an_empty_iterator_need_a_schema() -> None:
     assert list(parquet.chunks(iter([]))) == []
     schema = pa.schema([("x", pa.int64())])

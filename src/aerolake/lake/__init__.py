@@ -3,6 +3,8 @@ filesystem (local folder or S3). See :mod:`aerolake.lake.store` for the commit p
 
 from __future__ import annotations
 
+from aerolake.lake.ledger import Entry as LedgerEntry
+from aerolake.lake.ledger import IngestLedger, bronze_file_key
 from aerolake.lake.manifest import FileEntry, Manifest
 from aerolake.lake.paths import (
     BRONZE_STATES,
@@ -31,9 +33,12 @@ __all__ = [
     "SILVER_SPEED_STATES",
     "SILVER_STATES",
     "FileEntry",
+    "IngestLedger",
     "Lake",
+    "LedgerEntry",
     "Manifest",
     "Partition",
     "Stage",
+    "bronze_file_key",
     "partition_path",
 ]

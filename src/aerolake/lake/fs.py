@@ -7,6 +7,9 @@ is :func:`put_atomic` — a file appears whole or not at all:
 - local: write ``.tmp-<uuid>-<name>`` beside the target, then rename (atomic on POSIX);
 - S3: one PUT (or multipart upload), which becomes visible only when complete.
 
+On S3, pyarrow keeps an empty ``folder/`` marker object when it deletes a folder's last
+file; readers go through manifests, so markers are harmless.
+
 S3 credentials come from the standard AWS chain (``AWS_ACCESS_KEY_ID`` /
 ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` environment variables, profiles, ...), the
 region from ``AWS_REGION`` or ``AWS_DEFAULT_REGION``; nothing here logs them.

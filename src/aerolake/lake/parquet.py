@@ -35,6 +35,10 @@ class Encoded:
 
 
 def encode(table: pa.Table) -> Encoded:
+    """Encode one file. Chunks are combined first: the writer's page boundaries follow the
+    input chunking, and the bytes must depend on the rows only (a copy of <= FILE_ROWS rows)."""
+    if any(column.num_chunks > 1 for column in table.columns):
+        table = table.combine_chunks()
     sink = pa.BufferOutputStream()
     pq.write_table(
         table,

@@ -93,13 +93,9 @@ class Lake:
     def manifests(self, table: str, partitions: PartitionFilter = None) -> list[Manifest]:
         """Newest manifest of every non-empty partition (optionally filtered), in path order."""
         base = self.path(table)
-        by_dir: dict[str, list[str]] = {}
-        for info in lakefs.list_files(self.fs, base, recursive=True):
-            if manifest_generation(info.base_name) is not None:
-                by_dir.setdefault(info.path.rpartition("/")[0], []).append(info.base_name)
         wanted = _as_filters(partitions)
         found: list[tuple[tuple[object, ...], Manifest]] = []
-        for directory, names in by_dir.items():
+        for directory, names in self._manifest_names(base).items():
             part = parse_partition_path(directory[len(base) :])
             if wanted is not None and not any(matches(part, w) for w in wanted):
                 continue
@@ -159,12 +155,8 @@ class Lake:
 
     def stats(self, prefix: str) -> tuple[int, int]:
         """(files, bytes) committed below a lake path such as ``"bronze"`` or ``"gold/flights"``."""
-        by_dir: dict[str, list[str]] = {}
-        for info in lakefs.list_files(self.fs, self.path(prefix), recursive=True):
-            if manifest_generation(info.base_name) is not None:
-                by_dir.setdefault(info.path.rpartition("/")[0], []).append(info.base_name)
         files = size = 0
-        for directory, names in by_dir.items():
+        for directory, names in self._manifest_names(self.path(prefix)).items():
             newest = self._read_newest(directory, names)
             if newest is not None:
                 files, size = files + len(newest.files), size + newest.bytes
@@ -307,6 +299,14 @@ class Lake:
             return known
         found = self.manifests(table)
         return tuple(found[0].partition) if found else ()
+
+    def _manifest_names(self, base: str) -> dict[str, list[str]]:
+        """Manifest file names below ``base``, by folder (one recursive listing)."""
+        by_dir: dict[str, list[str]] = {}
+        for info in lakefs.list_files(self.fs, base, recursive=True):
+            if manifest_generation(info.base_name) is not None:
+                by_dir.setdefault(info.path.rpartition("/")[0], []).append(info.base_name)
+        return by_dir
 
     def _read_newest(self, directory: str, names: Iterable[str]) -> Manifest | None:
         generations = [g for g in map(manifest_generation, names) if g is not None]
