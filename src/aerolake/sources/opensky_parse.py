@@ -162,6 +162,9 @@ def _columns(rows: list[Sequence[Any]]) -> tuple[dict[str, pa.Array], dict[int, 
         if not kinds <= accepted or (int in kinds and _has_huge_int(values)):
             values = _blank_bad(values, name, accepted, bad)
         field_type = STATE_SCHEMA.field(name).type
+        if int in kinds and pa.types.is_floating(field_type):
+            # Arrow refuses ints above 2**53 for float64; Python rounds them like any JSON reader
+            values = [float(v) if type(v) is int else v for v in values]
         try:
             arrays[name] = pa.array(values, field_type)
         except UnicodeEncodeError:  # lone surrogates decoded from "\\ud800" escapes
