@@ -4,7 +4,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from aerolake.refdata.airports import AIRPORT_SCHEMA, Airport, AirportIndex, airports_in, load_airports
+from aerolake.refdata.airports import (
+    AIRPORT_SCHEMA,
+    Airport,
+    AirportIndex,
+    airports_in,
+    load_airports,
+)
 from aerolake.refdata.geo import haversine_km
 from aerolake.refdata.regions import PRESETS, BBox
 
@@ -97,7 +103,16 @@ def test_table_schema_and_rows(index: AirportIndex) -> None:
     assert isinstance(table, pa.Table)
     assert table.schema == AIRPORT_SCHEMA
     assert table.num_rows == len(index)
-    assert table.column_names == ["icao", "iata", "name", "city", "country", "lat", "lon", "elevation_m"]
+    assert table.column_names == [
+        "icao",
+        "iata",
+        "name",
+        "city",
+        "country",
+        "lat",
+        "lon",
+        "elevation_m",
+    ]
 
 
 def test_airports_in_india_with_iata() -> None:

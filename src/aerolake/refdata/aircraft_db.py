@@ -38,6 +38,8 @@ AIRCRAFT_SCHEMA: Final[pa.Schema] = pa.schema(
     ]
 )
 
+_LOOSE_SCHEMA: Final[pa.Schema] = AIRCRAFT_SCHEMA.set(0, pa.field("icao24", pa.string()))
+
 BLOCK_SIZE: Final[int] = 16 << 20
 
 
@@ -73,9 +75,8 @@ def _project(batch: pa.RecordBatch, names: dict[str, str]) -> tuple[pa.Table, in
         source = names.get(field.name)
         n = batch.num_rows
         cols.append(_clean(batch.column(source)) if source else pa.nulls(n, pa.string()))
-    table = pa.Table.from_arrays(cols, schema=AIRCRAFT_SCHEMA.with_field(
-        0, pa.field("icao24", pa.string())
-    ))
+    # icao24 may still hold nulls here; they are filtered out below.
+    table = pa.Table.from_arrays(cols, schema=_LOOSE_SCHEMA)
     kept = table.filter(valid)
     return kept, batch.num_rows - kept.num_rows
 
@@ -129,7 +130,7 @@ def import_aircraft_db(csv_path: Path, data_dir: Path) -> int:
             invalid,
             skipped_malformed,
         )
-    return table.num_rows
+    return int(table.num_rows)
 
 
 def _first_per_icao24(table: pa.Table) -> pa.Table:

@@ -6,10 +6,10 @@ loaded once per process (``functools.lru_cache``) on first use, never at import 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -109,7 +109,7 @@ class AirportIndex:
         return pa.table(cols, schema=AIRPORT_SCHEMA)
 
 
-def _from_record(rec: dict[str, object]) -> Airport:
+def _from_record(rec: Mapping[str, Any]) -> Airport:
     iata = str(rec.get("iata") or "").strip()
     return Airport(
         icao=str(rec["icao"]).strip().upper(),
@@ -117,9 +117,9 @@ def _from_record(rec: dict[str, object]) -> Airport:
         name=str(rec.get("name") or ""),
         city=str(rec.get("city") or ""),
         country=str(rec.get("country") or ""),
-        lat=float(rec["lat"]),  # type: ignore[arg-type]
-        lon=float(rec["lon"]),  # type: ignore[arg-type]
-        elevation_m=float(rec.get("elevation") or 0.0) * FEET_TO_M,  # type: ignore[arg-type]
+        lat=float(rec["lat"]),
+        lon=float(rec["lon"]),
+        elevation_m=float(rec.get("elevation") or 0.0) * FEET_TO_M,
     )
 
 

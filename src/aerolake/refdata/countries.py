@@ -14,6 +14,7 @@ which is what the silver ``registration_country`` column holds and what people r
 from __future__ import annotations
 
 import csv
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -27,6 +28,24 @@ import pyarrow.compute as pc
 from aerolake.errors import ConfigError
 
 BLOCKS_FILE: Final[str] = "icao24_blocks.csv"
+
+#: Territories without a block of their own register aircraft in their sovereign state's block
+#: (Hong Kong B-H in China's, Guernsey 2- and Cayman VP-C in the UK's, French overseas F-O in
+#: France's, Greenland and Faroe OY- in Denmark's).
+TERRITORY_STATE: Final[dict[str, str]] = {
+    "HK": "CN",
+    "MO": "CN",
+    "GG": "GB",
+    "JE": "GB",
+    "IM": "GB",
+    "KY": "GB",
+    "BM": "GB",
+    "NC": "FR",
+    "PF": "FR",
+    "RE": "FR",
+    "GL": "DK",
+    "FO": "DK",
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +69,7 @@ def load_blocks() -> tuple[IcaoBlock, ...]:
         ),
         key=lambda b: b.start,
     )
-    for prev, cur in zip(blocks, blocks[1:], strict=False):
+    for prev, cur in itertools.pairwise(blocks):
         if cur.start <= prev.end:
             raise ValueError(f"ICAO blocks overlap: {prev} and {cur}")
     return tuple(blocks)
@@ -131,8 +150,12 @@ def registration_country_iso2(icao24: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def icao24_block(iso2: str) -> tuple[int, int]:
-    """(first, last) address, inclusive, of the first block allocated to ``iso2``."""
+    """(first, last) address, inclusive, of the first block allocated to ``iso2``.
+
+    A territory in :data:`TERRITORY_STATE` gets its sovereign state's block.
+    """
     code = iso2.strip().upper()
+    code = TERRITORY_STATE.get(code, code)
     for block in load_blocks():
         if block.iso2 == code:
             return block.start, block.end

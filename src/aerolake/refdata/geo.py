@@ -30,7 +30,7 @@ def haversine_km(
     dphi = p2 - p1
     dlmb = np.radians(_f(lon2) - _f(lon1))
     a = np.sin(dphi / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return _f(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def initial_bearing_deg(
@@ -41,7 +41,7 @@ def initial_bearing_deg(
     dlmb = np.radians(_f(lon2) - _f(lon1))
     y = np.sin(dlmb) * np.cos(p2)
     x = np.cos(p1) * np.sin(p2) - np.sin(p1) * np.cos(p2) * np.cos(dlmb)
-    return np.mod(np.degrees(np.arctan2(y, x)), 360.0)
+    return _f(np.mod(np.degrees(np.arctan2(y, x)), 360.0))
 
 
 def destination_point(
