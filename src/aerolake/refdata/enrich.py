@@ -15,11 +15,11 @@ from aerolake.refdata.countries import registration_country
 from aerolake.schema import SILVER_SCHEMA, VALID_SCHEMA
 
 
-def _lookup(keys: pa.Array, table: pa.Table, key: str, value: str) -> pa.Array:
-    """``table[value]`` at the first row whose ``table[key]`` equals each key; null if none."""
+def _lookup(keys: pa.Array, table: pa.Table, key: str, values: list[str]) -> list[pa.Array]:
+    """``table[v]`` for each v in ``values`` at the first row whose ``table[key]`` equals each
+    key; null where no row matches. The hash of ``table[key]`` is built once."""
     positions = pc.index_in(keys, value_set=table.column(key).combine_chunks())
-    column = table.column(value).combine_chunks().cast(pa.string())
-    return pc.take(column, positions)
+    return [pc.take(table.column(v).combine_chunks().cast(pa.string()), positions) for v in values]
 
 
 def enrich(valid: pa.Table, aircraft: pa.Table | None) -> pa.Table:
@@ -38,14 +38,13 @@ def enrich(valid: pa.Table, aircraft: pa.Table | None) -> pa.Table:
     icao24 = base.column("icao24").combine_chunks()
 
     airline_icao = airline_for_callsign(base.column("callsign"))
-    airline_name = _lookup(airline_icao, airlines_table(), "icao", "name")
+    (airline_name,) = _lookup(airline_icao, airlines_table(), "icao", ["name"])
     country = registration_country(icao24)
     if aircraft is None or aircraft.num_rows == 0:
         registration = pa.nulls(n, pa.string())
         typecode = pa.nulls(n, pa.string())
     else:
-        registration = _lookup(icao24, aircraft, "icao24", "registration")
-        typecode = _lookup(icao24, aircraft, "icao24", "typecode")
+        registration, typecode = _lookup(icao24, aircraft, "icao24", ["registration", "typecode"])
 
     columns = [*base.columns, airline_icao, airline_name, country, registration, typecode]
     return pa.Table.from_arrays(columns, schema=SILVER_SCHEMA)
