@@ -18,6 +18,9 @@ from aerolake.schema import SILVER_SCHEMA, VALID_SCHEMA
 def _lookup(keys: pa.Array, table: pa.Table, key: str, values: list[str]) -> list[pa.Array]:
     """``table[v]`` for each v in ``values`` at the first row whose ``table[key]`` equals each
     key; null where no row matches. The hash of ``table[key]`` is built once."""
+    if len(keys) < table.num_rows:
+        # Hash the smaller side: keep only rows whose key occurs (order, hence "first", kept).
+        table = table.filter(pc.is_in(table.column(key), value_set=pc.unique(keys)))
     positions = pc.index_in(keys, value_set=table.column(key).combine_chunks())
     return [pc.take(table.column(v).combine_chunks().cast(pa.string()), positions) for v in values]
 
