@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aerolake.refdata.countries import parse_icao24
 from aerolake.schema import QUARANTINE_SCHEMA, STALE_AFTER_S, STATE_SCHEMA, VALID_SCHEMA
 
 REASONS: Final[tuple[str, ...]] = (
@@ -160,7 +161,7 @@ def validate(
     # Duplicates among otherwise valid rows: keep the first occurrence of (icao24, time).
     cand = np.flatnonzero(reason_idx < 0)
     if len(cand) > 1:
-        icao_int = icao24_to_int(pc.take(icao, pa.array(cand)))
+        icao_int = parse_icao24(pc.take(icao, pa.array(cand)))
         key = (icao_int << np.int64(34)) | (time[cand].astype(np.int64) - MIN_TIME)
         order = np.argsort(key, kind="stable")
         sorted_key = key[order]
@@ -195,20 +196,3 @@ def validate(
         pa.array(names[reason_idx[bad_idx]].tolist(), pa.string()),
     )
     return Validated(valid.cast(VALID_SCHEMA), quarantined.cast(QUARANTINE_SCHEMA))
-
-
-_HEX_LUT = np.full(256, 0, dtype=np.int64)
-for _i, _c in enumerate(b"0123456789abcdef"):
-    _HEX_LUT[_c] = _i
-
-
-def icao24_to_int(icao: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Vectorised ``int(x, 16)`` for icao24 values already checked to be 6 lower-case hex digits."""
-    if isinstance(icao, pa.ChunkedArray):
-        icao = icao.combine_chunks()
-    n = len(icao)
-    packed = pc.binary_join_element_wise(icao, "")  # a fresh array: offsets start at zero
-    raw = np.frombuffer(packed.buffers()[2] or b"", dtype=np.uint8)[: 6 * n]
-    digits = _HEX_LUT[raw.reshape(n, 6)]
-    weights = np.array([1 << 20, 1 << 16, 1 << 12, 1 << 8, 1 << 4, 1], dtype=np.int64)
-    return digits @ weights
