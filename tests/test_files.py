@@ -146,6 +146,23 @@ def test_dot_prefixed_tar_without_csv_member_is_zero_rows_and_a_warning(
     assert "no CSV member" in caplog.text
 
 
+def test_empty_archives_are_zero_rows_too(tmp_path: Path) -> None:
+    write_tar(tmp_path / "states_.2017-06-12-00.csv.tar", {})
+    zero_bytes = tmp_path / "states_.2017-06-19-00.csv.tar"
+    zero_bytes.write_bytes(b"")
+    source = FilesSource([tmp_path], ingested_at=NOW)
+    assert list(source.batches()) == []
+    assert source.failures == []
+    assert len(source.skipped) == 2
+
+
+def test_windows_line_endings_and_quoted_fields(tmp_path: Path) -> None:
+    data = csv_bytes().replace(b"\n", b"\r\n").replace(b"DLH4AB  ", b'"DLH4AB  "')
+    table = read_all(_plain(tmp_path, data))
+    assert table.column("callsign").to_pylist() == ["DLH4AB  ", None, "QFA1    "]
+    assert table.column("lastcontact").to_pylist() == [1654473599.9, 1654473598.0, 1654473610.0]
+
+
 # --- inputs -------------------------------------------------------------------------------------
 
 

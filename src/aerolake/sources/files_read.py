@@ -108,6 +108,8 @@ def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[_Opened]:
         finally:
             raw.close()
         return
+    if path.stat().st_size == 0:  # some early dot-prefixed archives are empty files
+        raise NoCsvMember(f"{path}: no CSV member: the archive is an empty file")
     with open(path, "rb") as raw_file, tarfile.open(fileobj=raw_file, mode="r|*") as tar:
         member = _csv_member(tar)
         if member is None:
