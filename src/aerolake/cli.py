@@ -231,6 +231,114 @@ def refdata_info_cmd(ctx: typer.Context) -> None:
     console.print(table)
 
 
+# --- batch ------------------------------------------------------------------------------------
+
+
+def _open_lake(settings: Settings) -> Any:
+    from aerolake.lake import Lake
+
+    return Lake.open(settings.lake, s3_endpoint=settings.s3_endpoint)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="OpenSky states files, directories or globs.")],
+    force: Annotated[bool, typer.Option(help="Re-ingest files even when unchanged.")] = False,
+) -> None:
+    """Ingest OpenSky history files into the bronze layer (unchanged files are skipped)."""
+    from aerolake.batch.ingest import ingest
+    from aerolake.sources.files import resolve_inputs
+
+    settings = _settings(ctx)
+    lake = _open_lake(settings)
+    total = len(resolve_inputs(paths))
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=total, detail="")
+        summary = ingest(
+            lake,
+            paths,
+            force=force,
+            on_file=lambda r: progress.update(
+                task, advance=1, detail=f"{Path(r.path).name}: {r.status} {r.rows:,} rows"
+            ),
+        )
+    table = Table("status", "files", title=f"ingest into {settings.redacted()['lake']}")
+    for status in ("ingested", "replaced", "unchanged", "empty", "failed"):
+        table.add_row(status, str(summary.count(status)))
+    table.add_row("rows", f"{summary.rows:,}")
+    console.print(table)
+    for failure in summary.failed:
+        err_console.print(f"[red]failed:[/red] {failure.message}")
+    if not summary.files:
+        console.print("nothing to do: no input files matched")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _parse_day(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected a date like 2024-06-01, got {text!r}") from exc
+
+
+@app.command("batch")
+def batch_cmd(
+    ctx: typer.Context,
+    date_from: Annotated[str | None, typer.Option("--from", help="First UTC date to (re)build.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last UTC date to (re)build.")] = None,
+    full: Annotated[bool, typer.Option(help="Rebuild everything, not only what changed.")] = False,
+    airlines_anywhere: Annotated[
+        bool, typer.Option(help="Also keep the region's airlines outside the region's box.")
+    ] = False,
+) -> None:
+    """Run bronze -> silver -> gold (merge, flights) and print a summary."""
+    from aerolake.orchestration.batch import run_batch
+
+    settings = _settings(ctx)
+    lake = _open_lake(settings)
+    with _progress() as progress:
+        tasks: dict[str, Any] = {}
+
+        def on_progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = progress.add_task(step, total=total, detail="")
+            progress.update(tasks[step], completed=done, total=total)
+
+        summary = run_batch(
+            settings,
+            lake,
+            full=full,
+            date_from=_parse_day(date_from),
+            date_to=_parse_day(date_to),
+            airlines_anywhere=airlines_anywhere,
+            progress=on_progress,
+        )
+    _print_batch_summary(summary)
+
+
+def _print_batch_summary(summary: Any) -> None:
+    if summary.nothing_to_do:
+        console.print("nothing to do: silver, gold and flights are up to date with bronze")
+    steps = Table("step", "seconds", "rows in", "rows out", "rows/s", title="batch run")
+    for step in summary.steps:
+        rate = step.rows_in / step.seconds if step.seconds > 0 else 0.0
+        steps.add_row(step.name, f"{step.seconds:.2f}", f"{step.rows_in:,}", f"{step.rows_out:,}", f"{rate:,.0f}")
+    console.print(steps)
+    s, m = summary.silver, summary.merge
+    facts = Table(show_header=False, title="what changed")
+    facts.add_row("silver hours built / unchanged", f"{s.partitions_built} / {s.partitions_unchanged}")
+    facts.add_row("rows outside the region", f"{s.out_of_region:,}")
+    quarantined = ", ".join(f"{k}: {v:,}" for k, v in sorted(summary.quarantined.items())) or "none"
+    facts.add_row("quarantined by reason", quarantined)
+    facts.add_row("gold hours from batch / speed / unchanged", f"{m.batch_hours} / {m.speed_hours} / {m.unchanged_hours}")
+    facts.add_row("flights (dates rebuilt)", f"{summary.flights:,} ({summary.flight_dates})")
+    console.print(facts)
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 
