@@ -1,0 +1,166 @@
+"""PostgreSQL as the serving database (``postgresql://user:password@host:port/db``, psycopg 3).
+
+Bulk loads stream Arrow record batches, encoded as PostgreSQL's binary COPY format by
+:mod:`.pgbinary` (no text parsing on the server), into ``COPY ... FROM STDIN (FORMAT binary)``.
+A full load fills ``<table>__staging`` and its indexes, then drops the live table and renames
+the staging one in the same transaction; readers block on the lock for that instant and then
+see the new table. psycopg is imported here only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+from aerolake.errors import ServingError
+from aerolake.serving.connect import Retry, connect_with_retry
+from aerolake.serving.ddl import quote
+from aerolake.serving.pgbinary import HEADER, TRAILER, encode_batch
+from aerolake.serving.sql_target import SqlTarget
+
+#: Rows per chunk encoded and handed to COPY: bounds memory, large enough to amortise calls.
+COPY_BATCH_ROWS = 65_536
+#: maintenance_work_mem for the index builds of a full load (SET LOCAL, this load only).
+BULK_MAINTENANCE_WORK_MEM = "256MB"
+
+#: OID -> Arrow type for query results (anything else is returned as text).
+_OID_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    25: pa.string(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1043: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+    1700: pa.float64(),
+}
+
+
+class PostgresTarget(SqlTarget):
+    """Serving target on a PostgreSQL database. Queries use a separate read-only connection."""
+
+    def __init__(self, url: str, *, retry: Retry | None = None) -> None:
+        import psycopg
+
+        super().__init__(url)
+        self._raw_url = url
+        self._retry = retry or Retry()
+        self._driver_errors = (psycopg.Error,)
+        self._conn = self._connect(read_only=False)
+        self._reader: Any = None
+        self._reader_lock = threading.Lock()
+        self._ensure_meta_tables()
+
+    def _connect(self, *, read_only: bool) -> Any:
+        import psycopg
+
+        options = "-c TimeZone=UTC"
+        if read_only:
+            options += " -c default_transaction_read_only=on"
+
+        def connect() -> Any:
+            return psycopg.connect(
+                self._raw_url,
+                autocommit=True,
+                connect_timeout=5,
+                options=options,
+                cursor_factory=psycopg.RawCursor,
+            )
+
+        return connect_with_retry(connect, self._raw_url, self._retry, (psycopg.OperationalError,))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run a read-only query (``$1``-style parameters) on the reader connection."""
+        import psycopg
+
+        with self._reader_lock:
+            if self._reader is None or self._reader.closed:
+                self._reader = self._connect(read_only=True)
+            try:
+                with self._reader.cursor() as cur:
+                    cur.execute(sql, list(params) or None)
+                    if cur.description is None:
+                        return pa.table({})
+                    names = [d.name for d in cur.description]
+                    types = [_OID_TYPES.get(d.type_code, pa.string()) for d in cur.description]
+                    rows = cur.fetchall()
+            except psycopg.Error as exc:
+                raise ServingError(f"query failed on {self.url}: {exc}") from exc
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        arrays = [_array(list(col), typ) for col, typ in zip(columns, types, strict=True)]
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._reader is not None:
+            self._reader.close()
+
+    # --- adapter hooks -----------------------------------------------------------------------
+
+    def _live(self) -> Any:
+        if self._conn.closed or self._conn.broken:
+            self._conn = self._connect(read_only=False)
+        return self._conn
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._live().execute(sql, list(params) or None)
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self._live().cursor() as cur:
+                cur.executemany(sql, [list(r) for r in rows])
+
+    def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._live().cursor() as cur:
+            cur.execute(sql, list(params) or None)
+            return list(cur.fetchall())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._live().transaction():
+            yield
+
+    def _tune_bulk_load(self) -> None:
+        # Index builds sort in memory instead of spilling; reverts at the end of the transaction.
+        self._execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
+
+    def _bulk_insert(self, table: str, data: pa.Table, *, fresh: bool = False) -> None:
+        """Binary COPY; the next batch is encoded on a worker thread while this one is sent.
+
+        A table created in this transaction is loaded with FREEZE: its rows need no later
+        hint-bit rewrite or freezing vacuum, and no other transaction can see it before commit.
+        """
+        cols = ", ".join(quote(c) for c in data.column_names)
+        freeze = ", FREEZE" if fresh else ""
+        sql = f"COPY {quote(table)} ({cols}) FROM STDIN (FORMAT binary{freeze})"
+        batches = iter(data.to_batches(max_chunksize=COPY_BATCH_ROWS))
+        with (
+            ThreadPoolExecutor(max_workers=1) as pool,
+            self._live().cursor() as cur,
+            cur.copy(sql) as copy,
+        ):
+            copy.write(HEADER)
+            pending = [pool.submit(encode_batch, b) for b in itertools.islice(batches, 1)]
+            while pending:
+                encoded = pending.pop().result()
+                pending = [pool.submit(encode_batch, b) for b in itertools.islice(batches, 1)]
+                copy.write(memoryview(encoded))
+            copy.write(TRAILER)
+
+
+def _array(values: list[Any], typ: pa.DataType) -> pa.Array:
+    if pa.types.is_string(typ):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    if pa.types.is_floating(typ):
+        return pa.array([None if v is None else float(v) for v in values], typ)
+    return pa.array(values, typ)
