@@ -115,7 +115,6 @@ class ProfileDraws:
     roll_in_s: F64
     exit_speed: F64
     taxi_in_s: F64
-    taxi_in_m: F64
 
 
 def build_profiles(
@@ -162,23 +161,22 @@ def build_profiles(
     ends = np.cumsum(durations, axis=1)
     t0 = np.concatenate([np.zeros((len(dist), 1)), ends[:, :-1]], axis=1)
     zero = np.zeros_like(dist)
-    taxi_in_v = d.taxi_in_m / d.taxi_in_s
+    # Taxiing slows to a stop at the holding point (out) and at the gate (in).
+    taxi_out_v = 2.0 * d.taxi_out_m / d.taxi_out_s
     s0 = np.stack(
         [-s_lof - d.taxi_out_m, -s_lof, s_lof, s_toc, s_tod, s_faf, s_td, s_td + roll_in_m], axis=1
     )
-    v0 = np.stack(
-        [d.taxi_out_m / d.taxi_out_s, zero, v_lof, v_cr, v_cr, v_app, v_app, taxi_in_v], axis=1
-    )
+    v0 = np.stack([taxi_out_v, zero, v_lof, v_cr, v_cr, v_app, v_app, d.exit_speed], axis=1)
     acc = np.stack(
         [
-            zero,
+            -taxi_out_v / d.taxi_out_s,
             v_lof / d.roll_out_s,
             (v_cr - v_lof) / climb_s,
             zero,
             (v_app - v_cr) / descent_s,
             zero,
             (d.exit_speed - v_app) / d.roll_in_s,
-            zero,
+            -d.exit_speed / d.taxi_in_s,
         ],
         axis=1,
     )

@@ -10,6 +10,7 @@ lets the live mode and the history agree at any instant without replaying from a
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from typing import Final
 
@@ -33,6 +34,8 @@ MAX_LEG_KM: Final[float] = 4_000.0
 MAX_TOURS: Final[int] = 12
 #: Legs of day k lie within this many seconds after the local midnight that starts day k.
 DAY_REACH_S: Final[float] = 40 * 3600.0
+#: Flight numbers 10-9999.
+NUMBERS: Final[int] = 9990
 _SQUAWKS: Final[pa.Array] = pa.array([f"{i:04o}" for i in range(4096)], pa.string())
 
 
@@ -64,7 +67,8 @@ def plan_day(fleet: Fleet, config: SimulatorConfig, day: int) -> Legs:
         clock[idx] = back.block_on + rng.uniform(30 * 60.0, 120 * 60.0, len(idx))
         active[idx[~fits]] = False
     legs = concat(parts)
-    return legs.take(np.lexsort((legs.aircraft, legs.block_off)))
+    legs = legs.take(np.lexsort((legs.aircraft, legs.block_off)))
+    return dataclasses.replace(legs, callsign=_callsigns(fleet, rng, legs.aircraft))
 
 
 def pick_destinations(fleet: Fleet, origin: I64, rng: np.random.Generator) -> I64:
@@ -119,7 +123,6 @@ def _legs(
         roll_in_s=rng.uniform(35.0, 50.0, m),
         exit_speed=rng.uniform(8.0, 12.0, m),
         taxi_in_s=rng.uniform(240.0, 600.0, m),
-        taxi_in_m=rng.uniform(1000.0, 2500.0, m),
     )
     profiles = build_profiles(
         lat1, lon1, fleet.airport_elev[origin], lat2, lon2, fleet.airport_elev[dest], draws
@@ -136,7 +139,7 @@ def _legs(
         destination=dest,
         block_off=block_off,
         phase_offset_s=rng.uniform(0.0, 1.0, m) * fleet.period_s[aircraft],
-        callsign=_callsigns(fleet, rng, aircraft),
+        callsign=pa.nulls(m, pa.string()),  # named once the whole day is planned
         squawk=_SQUAWKS.take(pa.array(rng.integers(0o1000, 0o7000, m))),
         emergency=emergency.astype(np.int64),
         emergency_from_s=liftoff + rng.uniform(0.2, 0.9, m) * (touchdown - liftoff),
@@ -156,14 +159,28 @@ def _cruise_level(rng: np.random.Generator, km: F64, eastbound: npt.NDArray[np.b
 
 
 def _callsigns(fleet: Fleet, rng: np.random.Generator, aircraft: I64) -> pa.Array:
-    """Airline designator + 1-4 digit flight number (+ rarely a letter), padded to 8."""
-    digits = rng.choice([2, 3, 4], size=len(aircraft), p=[0.05, 0.4, 0.55])
-    flight = rng.integers(10 ** (digits - 1), 10**digits)
-    letter = np.where(rng.random(len(aircraft)) < 0.04, rng.integers(65, 91, len(aircraft)), 0)
-    codes = [fleet.airlines[i].icao for i in fleet.airline[aircraft]]
+    """Airline designator + flight number (10-9999, rarely with a letter), padded to 8.
+
+    Numbers are unique per airline within the day's plan; an airline with more legs than
+    numbers uses letter suffixes for the overflow.
+    """
+    airline = fleet.airline[aircraft]
+    number = np.zeros(len(aircraft), dtype=np.int64)
+    for code in np.unique(airline):
+        members = np.flatnonzero(airline == code)
+        pool = NUMBERS * min(27, -(-len(members) // NUMBERS))
+        number[members] = rng.choice(pool, size=len(members), replace=False)
+    letter = number // NUMBERS
+    letter = np.where(
+        (letter == 0) & (rng.random(len(aircraft)) < 0.03),
+        1 + rng.integers(0, 26, len(aircraft)),
+        letter,
+    )
+    flight = 10 + number % NUMBERS
+    codes = [fleet.airlines[i].icao for i in airline]
     return pa.array(
         [
-            f"{c}{f}{chr(ch) if ch else ''}".ljust(8)
+            f"{c}{f}{chr(64 + ch) if ch else ''}".ljust(8)
             for c, f, ch in zip(codes, flight.tolist(), letter.tolist(), strict=True)
         ],
         pa.string(),
