@@ -205,6 +205,8 @@ def test_batch_id_comes_from_content_and_name(tmp_path: Path) -> None:
     assert ids_a == {batch_id_for(a.name, file_checksum(a))}
     assert set(read_all(a).column("batch_id").to_pylist()) == ids_a  # a replay: same id
     assert set(read_all(b).column("batch_id").to_pylist()) != ids_a  # another name
+    given = FilesSource([a]).read_file(a, checksum="0" * 64)
+    assert {b.column("batch_id")[0].as_py() for b in given} == {batch_id_for(a.name, "0" * 64)}
     a.write_bytes(csv_bytes(ROWS[:2]))
     assert set(read_all(a).column("batch_id").to_pylist()) != ids_a  # other content
 

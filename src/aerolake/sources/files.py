@@ -177,18 +177,19 @@ class FilesSource:
         """The input files, resolved, sorted and de-duplicated. Raises :class:`ConfigError`."""
         return resolve_inputs(self.paths)
 
-    def read_file(self, path: Path) -> Iterator[pa.RecordBatch]:
+    def read_file(self, path: Path, *, checksum: str | None = None) -> Iterator[pa.RecordBatch]:
         """One file's rows in :data:`~aerolake.schema.STATE_SCHEMA`; raises :class:`CorruptInput`.
 
-        Does not record failures (callers decide); a tar without CSV yields nothing and is
-        recorded in :attr:`skipped`.
+        ``checksum``: the file's :func:`file_checksum` if the caller already has it (saves a
+        pass over the file). Does not record failures (callers decide); a tar without CSV
+        yields nothing and is recorded in :attr:`skipped`.
         """
         path = Path(path)
         fmt = detect_format(path)
         if fmt is None:
             raise CorruptInput("not a states file (unknown file name ending)", path=str(path))
         try:
-            batch_id = batch_id_for(path.name, file_checksum(path))
+            batch_id = batch_id_for(path.name, checksum or file_checksum(path))
         except OSError as exc:
             raise CorruptInput(f"cannot read file: {exc}", path=str(path)) from exc
         ingested_at = self.ingested_at or dt.datetime.now(dt.UTC)
