@@ -33,7 +33,7 @@ MIN_LEG_KM: Final[float] = 150.0
 MAX_LEG_KM: Final[float] = 4_000.0
 MAX_TOURS: Final[int] = 12
 #: Legs of day k lie within this many seconds after the local midnight that starts day k.
-DAY_REACH_S: Final[float] = 40 * 3600.0
+DAY_REACH_S: Final[float] = 42 * 3600.0
 #: Flight numbers 10-9999.
 NUMBERS: Final[int] = 9990
 _SQUAWKS: Final[pa.Array] = pa.array([f"{i:04o}" for i in range(4096)], pa.string())
@@ -112,7 +112,7 @@ def _legs(
     eastbound = initial_bearing_deg(lat1, lon1, lat2, lon2) < 180.0
     draws = ProfileDraws(
         taxi_out_s=rng.uniform(360.0, 900.0, m),
-        taxi_out_m=rng.uniform(1500.0, 3000.0, m),
+        taxi_out_m=rng.uniform(1500.0, 2500.0, m),
         roll_out_s=rng.uniform(28.0, 40.0, m),
         liftoff_speed=rng.uniform(75.0, 85.0, m),
         climb_rate=rng.uniform(8.5, 14.5, m),
