@@ -101,3 +101,9 @@ def test_fifteen_thousand_aircraft_in_one_poll() -> None:
     # between flights with transponders off.
     assert 8_000 <= batch.num_rows <= 15_000
     assert len(pc.unique(batch["icao24"])) == batch.num_rows
+
+
+def test_an_empty_sky_is_an_empty_batch_not_an_error() -> None:
+    night = dt.datetime(2024, 5, 6, 21, 30, tzinfo=dt.UTC).timestamp()  # 03:00 IST
+    batch = SimulatorLive(SimulatorConfig(INDIA, aircraft=1, seed=1), clock=lambda: night).poll()
+    assert batch.num_rows == 0 and batch.schema == STATE_SCHEMA
