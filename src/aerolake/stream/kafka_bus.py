@@ -2,7 +2,8 @@
 
 URL: ``kafka://host:port[,host:port][?options]``. Options: ``partitions``, ``retention_ms``
 (for topics this bus creates), ``idempotence`` (``true``/``false``, default true),
-``send_timeout_s`` (how long ``send`` retries a full local queue), ``queue_max_messages``; any
+``send_timeout_s`` (how long ``send`` retries a full local queue), ``queue_max_messages``,
+``admin_timeout_s`` (metadata requests); any
 ``producer.<librdkafka key>`` / ``consumer.<librdkafka key>`` passes through, e.g.
 ``consumer.max.poll.interval.ms=3000`` (Tansu completes a group join only after the rebalance
 timeout, which is ``max.poll.interval.ms``: lower it for fast test joins).
@@ -57,6 +58,7 @@ class KafkaBus:
         idempotence: bool = True,
         send_timeout_s: float = 10.0,
         queue_max_messages: int = 100_000,
+        admin_timeout_s: float = 10.0,
         producer_config: Mapping[str, Any] | None = None,
         consumer_config: Mapping[str, Any] | None = None,
     ) -> None:
@@ -64,6 +66,7 @@ class KafkaBus:
         self.partitions = partitions
         self.retention_ms = retention_ms
         self.send_timeout_s = send_timeout_s
+        self.admin_timeout_s = admin_timeout_s
         self._producer_config: dict[str, Any] = {
             "bootstrap.servers": bootstrap,
             "enable.idempotence": idempotence,
@@ -98,7 +101,7 @@ class KafkaBus:
 
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
         try:
-            existing = set(admin.list_topics(timeout=10).topics)
+            existing = set(admin.list_topics(timeout=self.admin_timeout_s).topics)
         except KafkaException as exc:
             raise BusError(f"kafka bus: cannot reach {self.bootstrap}: {exc}") from exc
         config = {"retention.ms": str(retention_ms or self.retention_ms)}
@@ -238,6 +241,7 @@ def open_kafka_bus(url: str, options: dict[str, str]) -> KafkaBus:
         idempotence=idempotence,
         send_timeout_s=float_option(options, "send_timeout_s", 10.0),
         queue_max_messages=int_option(options, "queue_max_messages", 100_000),
+        admin_timeout_s=float_option(options, "admin_timeout_s", 10.0),
         producer_config=producer_config,
         consumer_config=consumer_config,
     )

@@ -109,7 +109,11 @@ def _type_ok(kind: Kind, value: object) -> bool:
     if cls is int:
         return _INT64_MIN <= value <= _INT64_MAX  # type: ignore[operator]
     if kind == "int":
-        return cls is float and value.is_integer()  # type: ignore[attr-defined]
+        return (
+            cls is float
+            and value.is_integer()  # type: ignore[attr-defined]
+            and _INT64_MIN <= value <= _INT64_MAX  # type: ignore[operator]
+        )
     return cls is float
 
 

@@ -181,7 +181,7 @@ class Processor:
         rejected: list[tuple[int, str]] = []
         starts = [0, *(i for i in range(1, n) if icao[i] != icao[i - 1])] if n else []
         states, dormant = self.states, self._dormant
-        for a, b in zip(starts, [*starts[1:], n], strict=True):
+        for a, b in zip(starts, [*starts[1:], n], strict=False):
             key = icao[a]
             previous = states.get(key) or dormant.pop(key, None)
             result = track_run(previous, points[a:b])
@@ -227,7 +227,7 @@ class Processor:
             return pa.nulls(n, pa.string())
         altitude = pc.coalesce(silver.column("baroaltitude"), silver.column("geoaltitude"))
         low = pc.fill_null(
-            pc.or_(
+            pc.or_kleene(  # on ground with an unknown altitude is low
                 pc.fill_null(silver.column("onground"), False),
                 pc.less(altitude, self.low_altitude_m),
             ),

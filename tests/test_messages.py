@@ -1,0 +1,173 @@
+"""The raw message contract: encode/decode roundtrip, JSON Schema, dead letters by reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pyarrow as pa
+import pytest
+
+from aerolake.schema import STATE_SCHEMA
+from aerolake.sources.base import with_provenance
+from aerolake.stream.messages import (
+    MAX_MESSAGE_BYTES,
+    decode_batch,
+    encode_batch,
+    encode_deadletter,
+    problem,
+)
+
+NOW = dt.datetime(2024, 3, 4, 12, 0, tzinfo=dt.UTC)
+T = int(NOW.timestamp()) - 60
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "state-message.schema.json"
+
+
+def states(n: int = 3, source: str = "opensky") -> pa.RecordBatch:
+    table = pa.table(
+        {
+            "time": [T + i for i in range(n)],
+            "icao24": [f"80{i:04x}" for i in range(n)],
+            "lat": [20.0 + i for i in range(n)],
+            "lon": [None] + [78.5] * (n - 1),
+            "velocity": [230.5] * n,
+            "heading": [90.0] * n,
+            "vertrate": [-1.5] * n,
+            "callsign": ["IGO123  "] + [None] * (n - 1),
+            "onground": [False] * n,
+            "alert": [None] + [False] * (n - 1),
+            "spi": [False] * n,
+            "squawk": ["7700"] + ["1234"] * (n - 1),
+            "baroaltitude": [10000.0] * n,
+            "geoaltitude": [10050.25] * n,
+            "lastposupdate": [T - 0.5 + i for i in range(n)],
+            "lastcontact": [T - 0.25 + i for i in range(n)],
+            "origin_country": ["India"] * n,
+        }
+    )
+    return with_provenance(table, source=source, batch_id="poll-1", ingested_at=NOW)
+
+
+def good(**changes: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = orjson.loads(encode_batch(states(1))[0][1])
+    obj.update(changes)
+    return obj
+
+
+def test_roundtrip_keeps_every_column_and_keys_by_icao24() -> None:
+    batch = states(3)
+    encoded = encode_batch(batch)
+    assert [k for k, _ in encoded] == [b"800000", b"800001", b"800002"]
+    decoded = decode_batch([v for _, v in encoded], now=NOW, batch_id="unused")
+    assert decoded.deadletters == []
+    assert decoded.states.schema == STATE_SCHEMA
+    assert decoded.states.to_pylist() == pa.Table.from_batches([batch]).to_pylist()
+    assert decoded.index.tolist() == [0, 1, 2]
+
+
+def test_encoded_messages_match_the_documented_json_schema() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for _, value in encode_batch(states(3)):
+        validator.validate(orjson.loads(value))
+    with_category = good(category=3)
+    validator.validate(with_category)
+    assert problem(with_category) is None
+    bad = good(latitude=1.0)
+    assert not validator.is_valid(bad)
+    assert problem(bad) == "unknown_key:latitude"
+
+
+def test_optional_fields_fill_in_provenance() -> None:
+    obj = good()
+    for key in ("batch_id", "ingested_at", "origin_country"):
+        del obj[key]
+    decoded = decode_batch([orjson.dumps(obj)], now=NOW, batch_id="fallback-id")
+    row = decoded.states.to_pylist()[0]
+    assert decoded.deadletters == []
+    assert row["batch_id"] == "fallback-id"
+    assert row["ingested_at"] == NOW
+    assert row["origin_country"] is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"{not json", "invalid_json"),
+        (b"", "invalid_json"),
+        (b"[1, 2]", "not_an_object"),
+        (b'"a string"', "not_an_object"),
+        (orjson.dumps({k: v for k, v in good().items() if k != "lat"}), "missing_field:lat"),
+        (orjson.dumps({k: v for k, v in good().items() if k != "source"}), "missing_field:source"),
+        (orjson.dumps(good(extra=1)), "unknown_key:extra"),
+        (orjson.dumps(good(lat="20.5")), "wrong_type:lat"),
+        (orjson.dumps(good(lat=True)), "wrong_type:lat"),
+        (orjson.dumps(good(time=1.5e9 + 0.5)), "wrong_type:time"),
+        (orjson.dumps(good(time="1709550000")), "wrong_type:time"),
+        (orjson.dumps(good(time=None)), "wrong_type:time"),
+        (orjson.dumps(good(icao24=None)), "wrong_type:icao24"),
+        (orjson.dumps(good(icao24=8388608)), "wrong_type:icao24"),
+        (orjson.dumps(good(squawk=7700)), "wrong_type:squawk"),
+        (orjson.dumps(good(onground=0)), "wrong_type:onground"),
+        (json.dumps(good(time=2**70)).encode(), "wrong_type:time"),
+        (orjson.dumps(good(category=42)), "out_of_range:category"),
+        (orjson.dumps(good(ingested_at=1e30)), "out_of_range:ingested_at"),
+        (orjson.dumps(good(callsign="x" * MAX_MESSAGE_BYTES)), "oversized"),
+    ],
+)
+def test_a_bad_message_is_dead_lettered_and_the_rest_pass(payload: bytes, reason: str) -> None:
+    fine = [v for _, v in encode_batch(states(2))]
+    decoded = decode_batch([fine[0], payload, fine[1]], now=NOW)
+    assert [(d.index, d.reason) for d in decoded.deadletters] == [(1, reason)]
+    assert decoded.deadletters[0].payload == payload
+    assert decoded.index.tolist() == [0, 2]
+    assert decoded.states.column("icao24").to_pylist() == ["800000", "800001"]
+
+
+def test_the_word_true_inside_a_string_is_not_mistaken_for_a_boolean() -> None:
+    value = orjson.dumps(good(callsign="truefalse", origin_country="true"))
+    decoded = decode_batch([value], now=NOW)
+    assert decoded.deadletters == []
+    assert decoded.states.column("callsign").to_pylist() == ["truefalse"]
+
+
+def test_integral_float_time_is_accepted_like_json_schema_does() -> None:
+    decoded = decode_batch([orjson.dumps(good(time=float(T)))], now=NOW)
+    assert decoded.deadletters == []
+    assert decoded.states.column("time").to_pylist() == [T]
+
+
+def test_many_bad_messages_of_every_kind_in_one_batch() -> None:
+    fine = [v for _, v in encode_batch(states(4))]
+    batch = [b"nope", fine[0], orjson.dumps(good(lat="x")), fine[1], b"{}", fine[2], fine[3]]
+    decoded = decode_batch(batch, now=NOW)
+    assert [(d.index, d.reason) for d in decoded.deadletters] == [
+        (0, "invalid_json"),
+        (2, "wrong_type:lat"),
+        (4, "missing_field:time"),
+    ]
+    assert decoded.index.tolist() == [1, 3, 5, 6]
+
+
+def test_empty_batch() -> None:
+    decoded = decode_batch([], now=NOW)
+    assert decoded.states.num_rows == 0
+    assert decoded.states.schema == STATE_SCHEMA
+
+
+def test_deadletter_message_names_reason_origin_and_truncates_payload() -> None:
+    decoded = decode_batch([b"\xff" + b"x" * (2 * MAX_MESSAGE_BYTES)], now=NOW)
+    letter = decoded.deadletters[0]
+    out = orjson.loads(
+        encode_deadletter(letter, topic="aerolake.states.raw", partition=2, offset=7)
+    )
+    assert out["reason"] == "oversized"
+    assert (out["topic"], out["partition"], out["offset"]) == ("aerolake.states.raw", 2, 7)
+    assert out["truncated"] is True
+    assert len(out["payload"]) == MAX_MESSAGE_BYTES
+    assert out["payload"].startswith("\ufffd")
