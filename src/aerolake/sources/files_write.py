@@ -10,7 +10,6 @@ bytes (gzip and tar timestamps are fixed), so a file's checksum identifies its c
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import os
 import tarfile
 import uuid
@@ -25,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from aerolake.schema import OPENSKY_COLUMNS, OPENSKY_FIELDS
+from aerolake.sources.files_gzip import ParallelGzipWriter
 
 WriteFormat = Literal["csv", "csv.gz", "csv.tar", "parquet"]
 FORMATS: Final[tuple[WriteFormat, ...]] = ("csv", "csv.gz", "csv.tar", "parquet")
@@ -128,10 +128,7 @@ def _quoting(data: pa.Table) -> str:
 
 
 def _write_gzip(data: pa.Table, path: Path, level: int) -> None:
-    with (
-        open(path, "wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=level, mtime=0) as out,
-    ):
+    with open(path, "wb") as raw, ParallelGzipWriter(raw, level=level) as out:
         write_csv(data, out)
 
 
