@@ -10,14 +10,15 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import pyarrow.feather as feather
 
 from aerolake.refdata.regions import Region
 
 FileFormat = Literal["csv", "csv.gz", "csv.tar", "parquet"]
 
-#: Name of the ground-truth file written beside the simulated state files.
-GROUND_TRUTH_FILE = "ground_truth_flights.parquet"
+#: Name of the ground-truth file written beside the simulated state files. Arrow IPC (Feather),
+#: not Parquet, so that ingesting the directory does not mistake it for a states file.
+GROUND_TRUTH_FILE = "ground_truth_flights.arrow"
 
 
 @dataclass
@@ -65,10 +66,15 @@ def write_history(
         if on_hour is not None:
             on_hour(hour, table.num_rows)
     truth = ground_truth(config, start, hours)
-    pq.write_table(truth, out_dir / GROUND_TRUTH_FILE)
+    feather.write_feather(truth, str(out_dir / GROUND_TRUTH_FILE), compression="zstd")
     summary.aircraft = len(icao)
     summarise_truth(summary, truth)
     return summary
+
+
+def read_ground_truth(out_dir: Path) -> pa.Table:
+    """The ground-truth flight list written by :func:`write_history`."""
+    return feather.read_table(str(out_dir / GROUND_TRUTH_FILE))
 
 
 def summarise_truth(summary: HistorySummary, truth: pa.Table) -> None:
