@@ -177,10 +177,18 @@ def sources_check_cmd(ctx: typer.Context) -> None:
     if result.sample:
         sample = Table(*result.sample[0].keys(), title="sample")
         for rec in result.sample:
-            sample.add_row(*("" if v is None else str(v) for v in rec.values()))
+            sample.add_row(*(_cell(v) for v in rec.values()))
         console.print(sample)
     if not result.reachable:
         raise typer.Exit(1)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
 
 
 # --- refdata ----------------------------------------------------------------------------------
