@@ -95,3 +95,66 @@ def kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator
 
 
 # --- end kafka fixtures ---
+
+
+# --- postgres fixtures ---
+import os as _pg_os
+import uuid as _pg_uuid
+from collections.abc import Iterator as _PgIterator
+
+import pytest as _pg_pytest
+
+#: Admin URL of the test server (scripts/start-postgres.sh sets it up); override with the env var.
+PG_ADMIN_URL_DEFAULT = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+
+
+@_pg_pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    """Admin URL of a reachable PostgreSQL; unreachable: fail under CI, else skip."""
+    url = _pg_os.environ.get("AEROLAKE_TEST_PG_URL", PG_ADMIN_URL_DEFAULT)
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        from aerolake.settings import redact_url
+
+        message = (
+            f"PostgreSQL not reachable at {redact_url(url)} ({type(exc).__name__}: {exc}); "
+            "run scripts/start-postgres.sh or set AEROLAKE_TEST_PG_URL"
+        )
+        if _pg_os.environ.get("CI"):
+            _pg_pytest.fail(message)
+        _pg_pytest.skip(message)
+    return url
+
+
+@_pg_pytest.fixture(scope="module")
+def pg_database_url(pg_admin_url: str) -> _PgIterator[str]:
+    """URL of a fresh database for this test module, dropped afterwards."""
+    import psycopg
+
+    name = f"aerolake_test_{_pg_uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@_pg_pytest.fixture
+def pg_url(pg_database_url: str) -> str:
+    """The module's database, emptied (schema ``public`` recreated) before this test."""
+    import psycopg
+
+    with psycopg.connect(pg_database_url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return pg_database_url
+
+
+# --- end postgres fixtures ---
