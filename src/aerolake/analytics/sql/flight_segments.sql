@@ -431,7 +431,9 @@ SELECT
     CAST(l.first_lon AS DOUBLE) AS first_lon,
     CAST(l.last_lat AS DOUBLE) AS last_lat,
     CAST(l.last_lon AS DOUBLE) AS last_lon,
-    CAST(l.path_distance_km AS DOUBLE) AS path_distance_km,
+    -- Sums and means of floats are rounded (1e-6) so that parallel aggregation in any row order
+    -- gives identical output.
+    CAST(ROUND(l.path_distance_km, 6) AS DOUBLE) AS path_distance_km,
     CAST(CASE WHEN l.origin IS NOT NULL AND l.destination IS NOT NULL THEN
         2 * 6371.0088 * ASIN(LEAST(1.0, SQRT(
             POWER(SIN(RADIANS(l.destination_airport_lat - l.origin_airport_lat) / 2), 2)
@@ -440,15 +442,15 @@ SELECT
         ))) END AS DOUBLE) AS great_circle_km,
     CAST(st.baroaltitude_min AS DOUBLE) AS baroaltitude_min,
     CAST(st.baroaltitude_max AS DOUBLE) AS baroaltitude_max,
-    CAST(st.baroaltitude_avg AS DOUBLE) AS baroaltitude_avg,
+    CAST(ROUND(st.baroaltitude_avg, 6) AS DOUBLE) AS baroaltitude_avg,
     CAST(st.geoaltitude_min AS DOUBLE) AS geoaltitude_min,
     CAST(st.geoaltitude_max AS DOUBLE) AS geoaltitude_max,
-    CAST(st.geoaltitude_avg AS DOUBLE) AS geoaltitude_avg,
-    CAST(st.cruise_altitude AS DOUBLE) AS cruise_altitude,
+    CAST(ROUND(st.geoaltitude_avg, 6) AS DOUBLE) AS geoaltitude_avg,
+    CAST(ROUND(st.cruise_altitude, 6) AS DOUBLE) AS cruise_altitude,
     CAST(st.velocity_min AS DOUBLE) AS velocity_min,
     CAST(st.velocity_max AS DOUBLE) AS velocity_max,
-    CAST(st.velocity_avg AS DOUBLE) AS velocity_avg,
-    CAST(st.velocity_stddev AS DOUBLE) AS velocity_stddev,
+    CAST(ROUND(st.velocity_avg, 6) AS DOUBLE) AS velocity_avg,
+    CAST(ROUND(st.velocity_stddev, 6) AS DOUBLE) AS velocity_stddev,
     CAST(GREATEST(st.vertrate_max, 0.0) AS DOUBLE) AS max_climb_rate,
     CAST(GREATEST(-st.vertrate_min, 0.0) AS DOUBLE) AS max_descent_rate,
     -- Circular mean; undefined (null) when the headings cancel out.
