@@ -155,9 +155,13 @@ def test_short_ground_contact_does_not_split(engine: Engine) -> None:
 
 
 def test_callsign_change_splits_but_first_callsign_does_not(engine: Engine) -> None:
-    changed = flights_of(engine, silver(leg(T0, 30, callsign="AIC1"), leg(T0 + 300, 30, callsign="AIC2")))
+    changed = flights_of(
+        engine, silver(leg(T0, 30, callsign="AIC1"), leg(T0 + 300, 30, callsign="AIC2"))
+    )
     assert changed.column("callsign").to_pylist() == ["AIC1", "AIC2"]
-    appeared = flights_of(engine, silver(leg(T0, 30, callsign=None), leg(T0 + 300, 30, callsign="AIC1")))
+    appeared = flights_of(
+        engine, silver(leg(T0, 30, callsign=None), leg(T0 + 300, 30, callsign="AIC1"))
+    )
     assert appeared.num_rows == 1
     assert appeared.column("callsign").to_pylist() == ["AIC1"]
 

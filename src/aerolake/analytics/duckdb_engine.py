@@ -35,7 +35,7 @@ class DuckDBEngine:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
     ) -> None:
-        config: dict[str, str | int | bool] = {
+        config: dict[str, str | bool | int | float | list[str]] = {
             "threads": threads or os.cpu_count() or 1,
             "preserve_insertion_order": False,
             "autoinstall_known_extensions": False,
@@ -58,7 +58,9 @@ class DuckDBEngine:
             return
         paths = list(source)
         if not paths or not all(isinstance(p, str) for p in paths):
-            raise ValueError(f"register({name!r}) needs an Arrow table or a non-empty list of paths")
+            raise ValueError(
+                f"register({name!r}) needs an Arrow table or a non-empty list of paths"
+            )
         files = ", ".join(_quote(p) for p in paths)
         if self._tables.pop(name, None) is not None:
             self._con.unregister(name)

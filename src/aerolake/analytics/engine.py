@@ -105,8 +105,7 @@ def sql_literal(value: object) -> str:
     if isinstance(value, str):
         if not _PLAIN_TEXT.match(value):
             raise ValueError(
-                "text SQL parameters must be at most 64 letters, digits or '_.:-', "
-                f"got {value!r}"
+                f"text SQL parameters must be at most 64 letters, digits or '_.:-', got {value!r}"
             )
         return f"'{value}'"
     raise ValueError(f"SQL parameters must be int, float, bool or str, got {type(value).__name__}")

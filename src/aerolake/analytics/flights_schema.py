@@ -38,7 +38,9 @@ FLIGHT_SCHEMA: Final[pa.Schema] = pa.schema(
         _f("duration_s", pa.int64(), False),  # last_seen - first_seen
         _f("points", pa.int64(), False),
         _f("origin", pa.string()),  # ICAO code
-        _f("origin_reason", pa.string()),  # why origin is null: entered_airborne, no_airport_within_10km
+        _f(
+            "origin_reason", pa.string()
+        ),  # why origin is null: entered_airborne, no_airport_within_10km
         _f("origin_distance_km", pa.float64()),  # take-off (or first) point to the origin airport
         _f("destination", pa.string()),
         _f("destination_reason", pa.string()),  # left_airborne, no_airport_within_10km

@@ -104,7 +104,9 @@ def model_params(
     else:
         start, end = window
         if start.tzinfo is None or end.tzinfo is None or not start < end:
-            raise ValueError(f"window must be two timezone-aware datetimes, from < to; got {window}")
+            raise ValueError(
+                f"window must be two timezone-aware datetimes, from < to; got {window}"
+            )
         owned = (int(start.timestamp()), int(end.timestamp()))
         points = (owned[0] - rules.overlap_s, owned[1] + rules.overlap_s)
     if data_source not in ("batch", "speed"):
