@@ -29,21 +29,23 @@ def encode_batch(batch: pa.RecordBatch) -> pa.Buffer:
     """
     count = np.array([batch.num_columns], dtype=">i2").tobytes()
     fields = [pa.array([count] * batch.num_rows, pa.binary())]
-    fields += [_encode_column(column) for column in batch.columns]
+    for column in batch.columns:
+        fields += _encode_column(column)
     rows = pc.binary_join_element_wise(*fields, b"")
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)
     start, end = int(offsets[rows.offset]), int(offsets[rows.offset + len(rows)])
     return rows.buffers()[2].slice(start, end - start)
 
 
-def _encode_column(array: pa.Array) -> pa.Array:
+def _encode_column(array: pa.Array) -> list[pa.Array]:
+    """The column's fields as one or two binary arrays to be joined row-wise (length, value)."""
     typ = array.type
     valid = _valid_mask(array)
     if pa.types.is_string(typ) or pa.types.is_binary(typ):
         text = pc.fill_null(array.cast(pa.binary()), b"")
         lengths = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(">i4")
         lengths[~valid] = -1
-        return pc.binary_join_element_wise(_fixed(lengths.view(np.uint8), 4), text, b"")
+        return [_fixed(lengths.view(np.uint8), 4), text]
     if pa.types.is_boolean(typ):
         values = np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False))
         payload = values.astype(np.uint8).reshape(-1, 1)
@@ -59,7 +61,7 @@ def _encode_column(array: pa.Array) -> pa.Array:
         payload = payload.reshape(-1, values.dtype.itemsize)
     else:
         raise TypeError(f"no binary COPY encoding for Arrow type {typ}")
-    return _fixed_fields(payload, valid)
+    return [_fixed_fields(payload, valid)]
 
 
 def _valid_mask(array: pa.Array) -> np.ndarray:

@@ -72,7 +72,7 @@ def open_target(url: str, *, retry: Retry | None = None) -> ServingTarget:
     Raises :class:`ServingError` for an unknown scheme, after bounded connection retries, or
     when an existing bookkeeping table does not match its DDL.
     """
-    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     factory = TARGETS.get(scheme)
     if factory is None:
         raise ServingError(
