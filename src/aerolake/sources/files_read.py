@@ -10,6 +10,7 @@ naming the file and a position (``line N`` of the CSV text, or ``byte N`` of the
 
 from __future__ import annotations
 
+import importlib.util
 import lzma
 import re
 import tarfile
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import IO, Final, Literal, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,8 +53,22 @@ FALSE_VALUES: Final[list[str]] = ["False", "false", "0"]
 BLOCK_SIZE: Final[int] = 1 << 20
 HEADER_MAX: Final[int] = 64 * 1024
 
-#: What a damaged file can raise on its way through tarfile, zlib, lzma and Arrow.
+#: Inflate with ISA-L (package ``isal``) when installed: about twice zlib's speed, and inflating
+#: is half the CPU of reading a ``.csv.gz``. Otherwise Arrow's zlib stream.
+USE_ISAL: bool = importlib.util.find_spec("isal") is not None
+
+
+def _isal_errors() -> tuple[type[Exception], ...]:
+    try:
+        from isal.igzip_lib import IsalError
+    except ImportError:
+        return ()
+    return (cast(type[Exception], IsalError),)
+
+
+#: What a damaged file can raise on its way through tarfile, zlib, ISA-L, lzma and Arrow.
 READ_ERRORS: Final = (
+    *_isal_errors(),
     pa.ArrowException,
     OSError,
     EOFError,
@@ -100,13 +115,17 @@ class _Opened:
 @contextmanager
 def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[_Opened]:
     """The CSV text inside ``path``: plain, gzip, or the CSV member of a tar (stream mode)."""
-    if fmt in ("csv", "csv.gz"):
+    if fmt == "csv" or (fmt == "csv.gz" and not USE_ISAL):
         raw = pa.OSFile(str(path), "r")
         try:
             stream = raw if fmt == "csv" else pa.CompressedInputStream(raw, "gzip")
             yield _Opened(stream, raw.tell)
         finally:
             raw.close()
+        return
+    if fmt == "csv.gz":
+        with open(path, "rb") as raw_file:
+            yield _Opened(_gunzip(raw_file), raw_file.tell)
         return
     if path.stat().st_size == 0:  # some early dot-prefixed archives are empty files
         raise NoCsvMember(f"{path}: no CSV member: the archive is an empty file")
@@ -117,10 +136,19 @@ def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[_Opened]:
         extracted = tar.extractfile(member)
         if extracted is None:  # pragma: no cover - _csv_member only returns regular files
             raise NoCsvMember(f"{path}: CSV member {member.name} is not a regular file")
-        stream = pa.PythonFile(extracted, mode="r")
         if member.name.lower().endswith(".gz"):
-            stream = pa.CompressedInputStream(stream, "gzip")
-        yield _Opened(stream, raw_file.tell)
+            yield _Opened(_gunzip(extracted), raw_file.tell)
+        else:
+            yield _Opened(pa.PythonFile(extracted, mode="r"), raw_file.tell)
+
+
+def _gunzip(compressed: IO[bytes]) -> pa.NativeFile:
+    if USE_ISAL:
+        from isal import igzip
+
+        inflated = igzip.IGzipFile(fileobj=compressed, mode="rb")  # type: ignore[no-untyped-call]
+        return pa.PythonFile(inflated, mode="r")
+    return pa.CompressedInputStream(pa.PythonFile(compressed, mode="r"), "gzip")
 
 
 def _csv_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
@@ -133,11 +161,17 @@ def _csv_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
 
 def read_header(path: Path, fmt: FileFormat) -> list[str]:
     """The column names of the CSV header line; checks the 16 OpenSky columns are all there."""
+    position = "byte 0"
     try:
         with open_csv_text(path, fmt) as opened:
-            head = opened.stream.read(HEADER_MAX)
+            position = "line 1"
+            try:
+                head = opened.stream.read(HEADER_MAX)
+            except READ_ERRORS:
+                position = f"byte {opened.tell()} of the file, reading the header"
+                raise
     except READ_ERRORS as exc:
-        raise CorruptInput(f"unreadable file: {exc}", path=str(path), position="line 1") from exc
+        raise CorruptInput(f"unreadable file: {exc}", path=str(path), position=position) from exc
     return parse_header(head, str(path))
 
 
