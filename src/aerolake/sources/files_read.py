@@ -60,7 +60,7 @@ USE_ISAL: bool = importlib.util.find_spec("isal") is not None
 
 def _isal_errors() -> tuple[type[Exception], ...]:
     try:
-        from isal.igzip_lib import IsalError
+        from isal.igzip_lib import IsalError  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return ()
     return (cast(type[Exception], IsalError),)
@@ -144,7 +144,7 @@ def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[_Opened]:
 
 def _gunzip(compressed: IO[bytes]) -> pa.NativeFile:
     if USE_ISAL:
-        from isal import igzip
+        from isal import igzip  # type: ignore[import-not-found, unused-ignore]
 
         inflated = igzip.IGzipFile(fileobj=compressed, mode="rb")  # type: ignore[no-untyped-call]
         return pa.PythonFile(inflated, mode="r")
