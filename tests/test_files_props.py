@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from aerolake.errors import CorruptInput
 from aerolake.schema import OPENSKY_FIELDS, STATE_SCHEMA
 from aerolake.sources import files_read
-from aerolake.sources.files import FilesSource, write_opensky_file
+from aerolake.sources.files import FilesSource, rebatch, write_opensky_file
 
 
 @pytest.fixture(autouse=True, params=["zlib", "isal"])
@@ -110,3 +110,20 @@ def test_arbitrary_bytes(fmt: str, data: bytes) -> None:
 @given(data=st.data())
 def test_mutated_valid_files(fmt: str, data: st.DataObject) -> None:
     check(data.draw(mutated(fmt)), fmt)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 50), max_size=20),
+    max_rows=st.integers(1, 40),
+)
+def test_rebatch_keeps_rows_in_order_in_full_batches(sizes: list[int], max_rows: int) -> None:
+    batches = []
+    start = 0
+    for n in sizes:
+        batches.append(pa.record_batch([pa.array(range(start, start + n))], names=["x"]))
+        start += n
+    out = list(rebatch(batches, max_rows))
+    assert [v for b in out for v in b.column(0).to_pylist()] == list(range(start))
+    assert all(b.num_rows == max_rows for b in out[:-1])
+    assert all(0 < b.num_rows <= max_rows for b in out)
