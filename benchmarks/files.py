@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from aerolake.schema import OPENSKY_FIELDS
-from aerolake.sources import files_read
+from aerolake.sources import files_open
 from aerolake.sources.files import FilesSource, file_checksum, write_opensky_file
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -157,9 +157,9 @@ def main() -> None:
     print(
         f"baseline csv+gzip stdlib:  {base_rate / 1e6:6.2f} M rows/s ({base_rows:,} rows in {base_s:.2f} s)"
     )
-    backends = ["isal", "zlib"] if files_read.USE_ISAL else ["zlib"]
+    backends = ["isal", "zlib"] if files_open.USE_ISAL else ["zlib"]
     for backend in backends:
-        files_read.USE_ISAL = backend == "isal"
+        files_open.USE_ISAL = backend == "isal"
         rows, ours_s, peak = read_ours(path, args.batch_rows)
         ours_rate = rows / ours_s
         print(

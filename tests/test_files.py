@@ -16,7 +16,7 @@ import pytest
 
 from aerolake.errors import ConfigError, CorruptInput
 from aerolake.schema import OPENSKY_COLUMNS, STATE_SCHEMA
-from aerolake.sources import files_read
+from aerolake.sources import files_open
 from aerolake.sources.files import (
     FilesSource,
     batch_id_for,
@@ -31,7 +31,7 @@ def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Run every test with Arrow's zlib and, when installed, with ISA-L inflating."""
     if request.param == "isal":
         pytest.importorskip("isal")
-    monkeypatch.setattr(files_read, "USE_ISAL", request.param == "isal")
+    monkeypatch.setattr(files_open, "USE_ISAL", request.param == "isal")
     return str(request.param)
 
 

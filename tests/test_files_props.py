@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from aerolake.errors import CorruptInput
 from aerolake.schema import OPENSKY_FIELDS, STATE_SCHEMA
-from aerolake.sources import files_read
+from aerolake.sources import files_open
 from aerolake.sources.files import FilesSource, rebatch, write_opensky_file
 
 
@@ -23,7 +23,7 @@ def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Run every test with Arrow's zlib and, when installed, with ISA-L inflating."""
     if request.param == "isal":
         pytest.importorskip("isal")
-    monkeypatch.setattr(files_read, "USE_ISAL", request.param == "isal")
+    monkeypatch.setattr(files_open, "USE_ISAL", request.param == "isal")
     return str(request.param)
 
 

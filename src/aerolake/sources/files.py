@@ -30,7 +30,8 @@ import pyarrow as pa
 
 from aerolake.errors import ConfigError, CorruptInput
 from aerolake.sources.base import with_provenance
-from aerolake.sources.files_read import READ_ERRORS, NoCsvMember, detect_format, read_states
+from aerolake.sources.files_open import READ_ERRORS, NoCsvMember, detect_format
+from aerolake.sources.files_read import read_states
 from aerolake.sources.files_write import WriteFormat, opensky_filename, write_opensky_file
 
 __all__ = [

@@ -10,16 +10,10 @@ naming the file and a position (``line N`` of the CSV text, or ``byte N`` of the
 
 from __future__ import annotations
 
-import importlib.util
-import lzma
 import re
-import tarfile
-import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Final, Literal, cast
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -28,18 +22,7 @@ import pyarrow.parquet as pq
 
 from aerolake.errors import CorruptInput
 from aerolake.schema import OPENSKY_COLUMNS, OPENSKY_FIELDS
-
-FileFormat = Literal["csv", "csv.gz", "csv.tar", "parquet"]
-
-#: File name endings we read, longest first so ``.csv.gz`` wins over ``.gz``.
-SUFFIXES: Final[tuple[tuple[str, FileFormat], ...]] = (
-    (".csv.tar", "csv.tar"),
-    (".csv.gz", "csv.gz"),
-    (".csv", "csv"),
-    (".tar", "csv.tar"),
-    (".parquet", "parquet"),
-    (".pq", "parquet"),
-)
+from aerolake.sources.files_open import READ_ERRORS, FileFormat, open_csv_text
 
 #: The columns we keep, with their canonical types. Other columns in a file are ignored.
 COLUMN_TYPES: Final[dict[str, pa.DataType]] = {
@@ -53,49 +36,12 @@ FALSE_VALUES: Final[list[str]] = ["False", "false", "0"]
 BLOCK_SIZE: Final[int] = 1 << 20
 HEADER_MAX: Final[int] = 64 * 1024
 
-#: Inflate with ISA-L (package ``isal``) when installed: about twice zlib's speed, and inflating
-#: is half the CPU of reading a ``.csv.gz``. Otherwise Arrow's zlib stream.
-USE_ISAL: bool = importlib.util.find_spec("isal") is not None
-
-
-def _isal_errors() -> tuple[type[Exception], ...]:
-    try:
-        from isal.igzip_lib import IsalError  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return ()
-    return (cast(type[Exception], IsalError),)
-
-
-#: What a damaged file can raise on its way through tarfile, zlib, ISA-L, lzma and Arrow.
-READ_ERRORS: Final = (
-    *_isal_errors(),
-    pa.ArrowException,
-    OSError,
-    EOFError,
-    tarfile.TarError,
-    zlib.error,
-    lzma.LZMAError,
-    UnicodeDecodeError,
-)
-
-
-class NoCsvMember(Exception):
-    """A tar archive holds no ``.csv``/``.csv.gz`` member (seen in early dot-prefixed files)."""
-
-
-def detect_format(path: Path) -> FileFormat | None:
-    """The format named by the file's ending, or None when we cannot read it."""
-    name = path.name.lower()
-    for suffix, fmt in SUFFIXES:
-        if name.endswith(suffix):
-            return fmt
-    return None
-
 
 def read_states(path: Path, fmt: FileFormat, *, batch_rows: int) -> Iterator[pa.RecordBatch]:
     """Stream ``path`` as record batches of canonical columns (no provenance yet).
 
-    Raises :class:`CorruptInput` for any damage, :class:`NoCsvMember` for an archive without CSV.
+    Raises :class:`CorruptInput` for any damage,
+    :class:`~aerolake.sources.files_open.NoCsvMember` for an archive without CSV.
     CSV batches follow Arrow's 1 MiB blocks (thousands of rows); Parquet ones hold ``batch_rows``.
     """
     if fmt == "parquet":
@@ -104,59 +50,6 @@ def read_states(path: Path, fmt: FileFormat, *, batch_rows: int) -> Iterator[pa.
 
 
 # --- CSV ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Opened:
-    stream: pa.NativeFile  # the CSV text, decompressed
-    tell: Callable[[], int]  # bytes of the file on disk consumed so far
-
-
-@contextmanager
-def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[_Opened]:
-    """The CSV text inside ``path``: plain, gzip, or the CSV member of a tar (stream mode)."""
-    if fmt == "csv" or (fmt == "csv.gz" and not USE_ISAL):
-        raw = pa.OSFile(str(path), "r")
-        try:
-            stream = raw if fmt == "csv" else pa.CompressedInputStream(raw, "gzip")
-            yield _Opened(stream, raw.tell)
-        finally:
-            raw.close()
-        return
-    if fmt == "csv.gz":
-        with open(path, "rb") as raw_file:
-            yield _Opened(_gunzip(raw_file), raw_file.tell)
-        return
-    if path.stat().st_size == 0:  # some early dot-prefixed archives are empty files
-        raise NoCsvMember(f"{path}: no CSV member: the archive is an empty file")
-    with open(path, "rb") as raw_file, tarfile.open(fileobj=raw_file, mode="r|*") as tar:
-        member = _csv_member(tar)
-        if member is None:
-            raise NoCsvMember(f"{path}: no CSV member (.csv or .csv.gz) in this tar archive")
-        extracted = tar.extractfile(member)
-        if extracted is None:  # pragma: no cover - _csv_member only returns regular files
-            raise NoCsvMember(f"{path}: CSV member {member.name} is not a regular file")
-        if member.name.lower().endswith(".gz"):
-            yield _Opened(_gunzip(extracted), raw_file.tell)
-        else:
-            yield _Opened(pa.PythonFile(extracted, mode="r"), raw_file.tell)
-
-
-def _gunzip(compressed: IO[bytes]) -> pa.NativeFile:
-    if USE_ISAL:
-        from isal import igzip  # type: ignore[import-not-found, unused-ignore]
-
-        inflated = igzip.IGzipFile(fileobj=compressed, mode="rb")  # type: ignore[no-untyped-call]
-        return pa.PythonFile(inflated, mode="r")
-    return pa.CompressedInputStream(pa.PythonFile(compressed, mode="r"), "gzip")
-
-
-def _csv_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
-    for member in tar:
-        name = member.name.rsplit("/", 1)[-1].lower()
-        if member.isfile() and name.endswith((".csv.gz", ".csv")):
-            return member
-    return None
 
 
 def read_header(path: Path, fmt: FileFormat) -> list[str]:
