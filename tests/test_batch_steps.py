@@ -135,6 +135,7 @@ def test_silver_validates_dedupes_filters_and_sorts(lake: Lake, tmp_path: Path) 
     silver = lake.read(SILVER_STATES, columns=SILVER_SCHEMA.names)
     assert silver.num_rows == 20
     assert summary.quarantined == {"duplicate": 3, "no_position": 2}
+    assert summary.partitions_built == 1
     assert summary.out_of_region == 4
     assert lake.read(SILVER_QUARANTINE).num_rows == 5
     keys = list(

@@ -296,7 +296,9 @@ def _parse_day(text: str | None) -> dt.date | None:
 @app.command("batch")
 def batch_cmd(
     ctx: typer.Context,
-    date_from: Annotated[str | None, typer.Option("--from", help="First UTC date to (re)build.")] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First UTC date to (re)build.")
+    ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last UTC date to (re)build.")] = None,
     full: Annotated[bool, typer.Option(help="Rebuild everything, not only what changed.")] = False,
     airlines_anywhere: Annotated[
@@ -334,15 +336,26 @@ def _print_batch_summary(summary: Any) -> None:
     steps = Table("step", "seconds", "rows in", "rows out", "rows/s", title="batch run")
     for step in summary.steps:
         rate = step.rows_in / step.seconds if step.seconds > 0 else 0.0
-        steps.add_row(step.name, f"{step.seconds:.2f}", f"{step.rows_in:,}", f"{step.rows_out:,}", f"{rate:,.0f}")
+        steps.add_row(
+            step.name,
+            f"{step.seconds:.2f}",
+            f"{step.rows_in:,}",
+            f"{step.rows_out:,}",
+            f"{rate:,.0f}",
+        )
     console.print(steps)
     s, m = summary.silver, summary.merge
     facts = Table(show_header=False, title="what changed")
-    facts.add_row("silver hours built / unchanged", f"{s.partitions_built} / {s.partitions_unchanged}")
+    facts.add_row(
+        "silver hours built / unchanged", f"{s.partitions_built} / {s.partitions_unchanged}"
+    )
     facts.add_row("rows outside the region", f"{s.out_of_region:,}")
     quarantined = ", ".join(f"{k}: {v:,}" for k, v in sorted(summary.quarantined.items())) or "none"
     facts.add_row("quarantined by reason", quarantined)
-    facts.add_row("gold hours from batch / speed / unchanged", f"{m.batch_hours} / {m.speed_hours} / {m.unchanged_hours}")
+    facts.add_row(
+        "gold hours from batch / speed / unchanged",
+        f"{m.batch_hours} / {m.speed_hours} / {m.unchanged_hours}",
+    )
     facts.add_row("flights (dates rebuilt)", f"{summary.flights:,} ({summary.flight_dates})")
     console.print(facts)
 
@@ -356,13 +369,29 @@ def demo_cmd(
     hours: Annotated[int, typer.Option(min=1, help="Hours of history to simulate.")] = 24,
     aircraft: Annotated[int, typer.Option(min=1, help="Fleet size.")] = 600,
 ) -> None:
-    """Run the main job on embedded defaults: simulate a day over the region and summarise it."""
+    """Run the main job on embedded defaults: simulate a day, build the lake, score the flights."""
+    from aerolake.lake import GOLD_FLIGHTS
+    from aerolake.orchestration.evaluate import score_flights
+    from aerolake.orchestration.history import read_ground_truth
+
     settings = _settings(ctx)
     out = settings.data_dir / "simulated"
     console.rule("[bold]aerolake demo")
     console.print(f"region: {settings.region_def.name}   data dir: {settings.data_dir}")
+    console.rule("1. simulate a day of traffic (OpenSky history format)")
     simulate_history_cmd(
         ctx, out=out, hours=hours, start=None, fmt="csv.tar", aircraft=aircraft, seed=None
+    )
+    console.rule("2. ingest the files into bronze")
+    ingest_cmd(ctx, paths=[str(out)], force=False)
+    console.rule("3. batch: silver, gold merge, flight segmentation")
+    batch_cmd(ctx, date_from=None, date_to=None, full=False, airlines_anywhere=False)
+    flights = _open_lake(settings).read(GOLD_FLIGHTS)
+    score = score_flights(read_ground_truth(out), flights)
+    console.print(
+        f"flights found: {flights.num_rows:,}; of {score.scored:,} simulated flights fully inside "
+        f"the window, {score.found:,} ({score.rate:.1%}) were found as one flight with the right "
+        f"origin and destination"
     )
 
 

@@ -96,6 +96,7 @@ def build_silver(
         else:
             _build_one(lake, partition, region_filter, aircraft, now, summary)
             summary.built.append(partition)
+            summary.partitions_built += 1
             changes[key] = sig
         if on_partition is not None:
             on_partition(partition)
