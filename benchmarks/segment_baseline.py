@@ -33,12 +33,15 @@ from aerolake.schema import SILVER_SCHEMA
 T0 = int(datetime(2024, 3, 4, tzinfo=UTC).timestamp())
 
 
-def synthetic_silver(rows: int, seed: int = 7, points_per_aircraft: int = 2000) -> pa.Table:
+def synthetic_silver(
+    rows: int, seed: int = 7, points_per_aircraft: int = 2000, first_aircraft: int = 0
+) -> pa.Table:
     """``rows`` silver state vectors sorted by (icao24, time), in ``SILVER_SCHEMA``.
 
     Each aircraft cycles ground turnaround (20-35 min) -> flight (50 min-2 h) between two real
     airports; positions on the ground sit on the airport, in flight they move linearly between
-    them. About 0.05 % of intervals are 15-minute coverage gaps; 5 % of callsigns are missing.
+    them. About 0.05 % of intervals are 15-minute coverage gaps; callsigns are missing for the
+    first three points of each flight and for 0.2 % of the others.
     """
     rng = np.random.default_rng(seed)
     ports = airports_in(parse_region("india").bbox)[:80]
@@ -83,7 +86,8 @@ def synthetic_silver(rows: int, seed: int = 7, points_per_aircraft: int = 2000) 
     callsign = names.take(pa.array(k % 9000))
     missing = (phase < 3) | (rng.random(rows) < 0.002)
     callsign = pc.if_else(pa.array(missing), pa.nulls(rows, pa.string()), callsign)
-    icao = pa.array([f"{0x800000 + a:06x}" for a in range(n_ac)]).take(pa.array(ac))
+    icao = pa.array([f"{0x800000 + first_aircraft + a:06x}" for a in range(n_ac)])
+    icao = icao.take(pa.array(ac))
     squawk = pa.array(["2000", "7700"]).take(pa.array((rng.random(rows) < 1e-5).astype(np.int8)))
 
     def const(value: object, type_: pa.DataType) -> pa.Array:

@@ -301,6 +301,7 @@ def test_same_input_same_output_in_any_row_order(engine: Engine) -> None:
     assert first.num_rows == 3
     assert first.equals(again)
     assert first.equals(flights_of(engine, shuffled))
+    assert first.equals(flights_of(engine, shuffled, parts=3))
     assert first.schema.equals(FLIGHT_SCHEMA)
 
 

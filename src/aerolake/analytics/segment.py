@@ -51,6 +51,8 @@ DataSource = Literal["batch", "speed"]
 
 #: Points considered when no window is given: every valid time (unix s).
 _ALL_TIME: Final[tuple[int, int]] = (0, 2**62)
+#: The last hex digit of icao24 splits the aircraft into up to 16 near-equal parts.
+_HEX_DIGITS: Final[str] = "0123456789abcdef"
 #: Cells of 0.1 degree latitude (11.1 km): the neighbourhood covers one cell either side.
 MAX_AIRPORT_RADIUS_KM: Final[float] = 11.0
 
@@ -97,6 +99,7 @@ def model_params(
     rules: SegmentationRules,
     window: tuple[datetime, datetime] | None = None,
     data_source: DataSource = "batch",
+    icao24_last_digits: str = _HEX_DIGITS,
 ) -> dict[str, object]:
     """The parameters of ``flight_segments.sql`` for these rules and window (pure)."""
     if window is None:
@@ -124,6 +127,7 @@ def model_params(
         "window_from": owned[0],
         "window_to": owned[1],
         "data_source": data_source,
+        "icao24_last_digits": icao24_last_digits,
     }
 
 
@@ -134,19 +138,29 @@ def segment(
     rules: SegmentationRules = SegmentationRules(),
     window: tuple[datetime, datetime] | None = None,
     data_source: DataSource = "batch",
+    parts: int = 1,
 ) -> Segmentation:
     """Cut ``silver`` (an Arrow table or Parquet paths) into flights on ``engine``.
 
     Registers the views ``silver`` and ``airports`` on the engine (replacing earlier ones).
-    Deterministic: the same input in any row order gives the same table, sorted by
-    (icao24, first_seen).
+    ``parts`` (1-16) runs the model once per group of aircraft (by the last hex digit of
+    icao24), which bounds memory: about one part per 10 million rows on a 2-core, 6 GB budget.
+    Deterministic: the same input in any row order, in any number of parts, gives the same
+    table, sorted by (icao24, first_seen).
     """
-    params = model_params(rules, window, data_source)
+    if not 1 <= parts <= len(_HEX_DIGITS):
+        raise ValueError(f"parts must be between 1 and {len(_HEX_DIGITS)}, got {parts}")
     if not isinstance(silver, pa.Table) and not list(silver):
         silver = SILVER_SCHEMA.empty_table()
     engine.register("silver", silver)
     engine.register("airports", load_airports().table())
-    segments = engine.run("flight_segments", params)
+    groups = [_HEX_DIGITS[i::parts] for i in range(parts)]
+    segments = pa.concat_tables(
+        engine.run("flight_segments", model_params(rules, window, data_source, digits))
+        for digits in groups
+    )
+    if parts > 1:
+        segments = segments.sort_by([("icao24", "ascending"), ("first_seen", "ascending")])
     kind = segments.column("segment_kind")
     ground = pc.equal(kind, "ground_only")
     flights = segments.filter(pc.equal(kind, "flight")).drop_columns(["segment_kind"])
@@ -165,9 +179,13 @@ def segment_flights(
     rules: SegmentationRules = SegmentationRules(),
     window: tuple[datetime, datetime] | None = None,
     data_source: DataSource = "batch",
+    parts: int = 1,
 ) -> pa.Table:
     """The flights of ``silver`` in ``FLIGHT_SCHEMA`` (see :func:`segment`)."""
-    return segment(engine, silver, rules=rules, window=window, data_source=data_source).flights
+    result = segment(
+        engine, silver, rules=rules, window=window, data_source=data_source, parts=parts
+    )
+    return result.flights
 
 
 def conform(table: pa.Table) -> pa.Table:

@@ -8,7 +8,8 @@
 --   (aerolake.refdata.airports.AIRPORT_SCHEMA).
 -- Params (numbers unless noted): gap_s, ground_stop_s, points_from, points_to, window_from,
 --   window_to (unix s), min_points, airport_radius_km, low_agl_m, cruise_min_m,
---   level_vertrate_ms, data_source (text).
+--   level_vertrate_ms, data_source (text), icao24_last_digits (text: the aircraft whose
+--   address ends in one of these hex digits; a run in parts bounds memory, see segment.py).
 --
 -- Cutting rules (rationale in aerolake/analytics/segment.py):
 --   gap        a point more than gap_s after the previous one (or an aircraft's first point);
@@ -32,7 +33,10 @@ WITH pts AS (
         COALESCE(onground, FALSE) AS onground,
         COALESCE(baroaltitude, geoaltitude) AS altitude
     FROM silver
-    WHERE time >= {{ points_from }} AND time < {{ points_to }} AND NOT COALESCE(stale, FALSE)
+    WHERE
+        time >= {{ points_from }} AND time < {{ points_to }}
+        AND NOT COALESCE(stale, FALSE)
+        AND INSTR({{ icao24_last_digits }}, SUBSTR(icao24, 6, 1)) > 0
 ),
 
 -- The only sort of the points: neighbours along each aircraft's track.
@@ -265,6 +269,7 @@ stats AS (
         AND v.time < c.cut_end
     WHERE
         v.time >= {{ points_from }} AND v.time < {{ points_to }}
+        AND INSTR({{ icao24_last_digits }}, SUBSTR(v.icao24, 6, 1)) > 0
         AND NOT COALESCE(v.stale, FALSE)
     GROUP BY v.icao24, c.cut_time
 ),
