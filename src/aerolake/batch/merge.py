@@ -105,8 +105,7 @@ def _read_side(lake: Lake, table: str, partition: Partition, side: str) -> pa.Ta
                 [("icao24", "ascending"), ("time", "ascending"), ("ingested_at", "ascending")]
             )
         )
-    else:
-        rows = rows.sort_by([("icao24", "ascending"), ("time", "ascending")])
+    # Batch silver is written sorted by (icao24, time) and unique on it: copied as it is.
     return rows.append_column(
         GOLD_STATE_SCHEMA.field("data_source"), pa.repeat(pa.scalar(side), rows.num_rows)
     )
