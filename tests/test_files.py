@@ -16,7 +16,6 @@ import pytest
 
 from aerolake.errors import ConfigError, CorruptInput
 from aerolake.schema import OPENSKY_COLUMNS, STATE_SCHEMA
-from aerolake.sources import files_open
 from aerolake.sources.files import (
     FilesSource,
     batch_id_for,
@@ -24,16 +23,6 @@ from aerolake.sources.files import (
     rebatch,
     resolve_inputs,
 )
-
-
-@pytest.fixture(autouse=True, params=["zlib", "isal"])
-def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run every test with Arrow's zlib and, when installed, with ISA-L inflating."""
-    if request.param == "isal":
-        pytest.importorskip("isal")
-    monkeypatch.setattr(files_open, "USE_ISAL", request.param == "isal")
-    return str(request.param)
-
 
 HEADER = ",".join(OPENSKY_COLUMNS)
 # Rows as OpenSky writes them: unquoted, True/False, empty for null, padded callsign.

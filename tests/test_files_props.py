@@ -14,18 +14,7 @@ from hypothesis import strategies as st
 
 from aerolake.errors import CorruptInput
 from aerolake.schema import OPENSKY_FIELDS, STATE_SCHEMA
-from aerolake.sources import files_open
 from aerolake.sources.files import FilesSource, rebatch, write_opensky_file
-
-
-@pytest.fixture(autouse=True, params=["zlib", "isal"])
-def gzip_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run every test with Arrow's zlib and, when installed, with ISA-L inflating."""
-    if request.param == "isal":
-        pytest.importorskip("isal")
-    monkeypatch.setattr(files_open, "USE_ISAL", request.param == "isal")
-    return str(request.param)
-
 
 FORMATS = ["csv", "csv.gz", "csv.tar", "parquet"]
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

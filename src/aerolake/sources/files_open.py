@@ -1,13 +1,12 @@
 """Opening OpenSky states files: which format a name means, and the CSV bytes inside.
 
-``.csv`` and ``.csv.gz`` are opened as Arrow streams; a ``.csv.tar`` is read in tar stream mode
-(``r|*``, so compressed archives work too) up to its first ``.csv``/``.csv.gz`` member. Gzip is
-inflated by ISA-L when the optional ``isal`` package is installed, else by Arrow's zlib.
+``.csv`` and ``.csv.gz`` are opened as Arrow streams (gzip is inflated by Arrow's zlib on an I/O
+thread, without the GIL, so it overlaps the CSV parsing); a ``.csv.tar`` is read in tar stream
+mode (``r|*``, so compressed archives work too) up to its first ``.csv``/``.csv.gz`` member.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import lzma
 import tarfile
 import zlib
@@ -15,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, Literal, cast
+from typing import Final, Literal
 
 import pyarrow as pa
 
@@ -31,22 +30,8 @@ SUFFIXES: Final[tuple[tuple[str, FileFormat], ...]] = (
     (".pq", "parquet"),
 )
 
-#: Inflate with ISA-L (package ``isal``) when installed: about twice zlib's speed, and inflating
-#: is half the CPU of reading a ``.csv.gz``. Otherwise Arrow's zlib stream.
-USE_ISAL: bool = importlib.util.find_spec("isal") is not None
-
-
-def _isal_errors() -> tuple[type[Exception], ...]:
-    try:
-        from isal.igzip_lib import IsalError  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return ()
-    return (cast(type[Exception], IsalError),)
-
-
-#: What a damaged file can raise on its way through tarfile, zlib, ISA-L, lzma and Arrow.
+#: What a damaged file can raise on its way through tarfile, zlib, lzma and Arrow.
 READ_ERRORS: Final = (
-    *_isal_errors(),
     pa.ArrowException,
     OSError,
     EOFError,
@@ -79,17 +64,13 @@ class Opened:
 @contextmanager
 def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[Opened]:
     """The CSV text inside ``path``: plain, gzip, or the CSV member of a tar (stream mode)."""
-    if fmt == "csv" or (fmt == "csv.gz" and not USE_ISAL):
+    if fmt in ("csv", "csv.gz"):
         raw = pa.OSFile(str(path), "r")
         try:
             stream = raw if fmt == "csv" else pa.CompressedInputStream(raw, "gzip")
             yield Opened(stream, raw.tell)
         finally:
             raw.close()
-        return
-    if fmt == "csv.gz":
-        with open(path, "rb") as raw_file:
-            yield Opened(_gunzip(raw_file), raw_file.tell)
         return
     if path.stat().st_size == 0:  # some early dot-prefixed archives are empty files
         raise NoCsvMember(f"{path}: no CSV member: the archive is an empty file")
@@ -100,19 +81,10 @@ def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[Opened]:
         extracted = tar.extractfile(member)
         if extracted is None:  # pragma: no cover - _csv_member only returns regular files
             raise NoCsvMember(f"{path}: CSV member {member.name} is not a regular file")
+        stream = pa.PythonFile(extracted, mode="r")
         if member.name.lower().endswith(".gz"):
-            yield Opened(_gunzip(extracted), raw_file.tell)
-        else:
-            yield Opened(pa.PythonFile(extracted, mode="r"), raw_file.tell)
-
-
-def _gunzip(compressed: IO[bytes]) -> pa.NativeFile:
-    if USE_ISAL:
-        from isal import igzip  # type: ignore[import-not-found, unused-ignore]
-
-        inflated = igzip.IGzipFile(fileobj=compressed, mode="rb")  # type: ignore[no-untyped-call]
-        return pa.PythonFile(inflated, mode="r")
-    return pa.CompressedInputStream(pa.PythonFile(compressed, mode="r"), "gzip")
+            stream = pa.CompressedInputStream(stream, "gzip")
+        yield Opened(stream, raw_file.tell)
 
 
 def _csv_member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
