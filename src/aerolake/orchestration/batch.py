@@ -87,20 +87,32 @@ def run_batch(
     )
     summary.quarantined = summary.silver.quarantined
     summary.steps.append(
-        StepTiming("silver", time.perf_counter() - started, summary.silver.rows_in, summary.silver.rows_out)
+        StepTiming(
+            "silver", time.perf_counter() - started, summary.silver.rows_in, summary.silver.rows_out
+        )
     )
 
     started = time.perf_counter()
     summary.merge = merge_gold(lake, full=full)
-    summary.steps.append(StepTiming("gold merge", time.perf_counter() - started, summary.merge.rows, summary.merge.rows))
+    summary.steps.append(
+        StepTiming(
+            "gold merge", time.perf_counter() - started, summary.merge.rows, summary.merge.rows
+        )
+    )
 
     started = time.perf_counter()
     flights = build_flights(
-        lake, changed_hours=summary.merge.changed, full=full, engine_name=settings.engine, settings=settings
+        lake,
+        changed_hours=summary.merge.changed,
+        full=full,
+        engine_name=settings.engine,
+        settings=settings,
     )
     summary.flights = flights.flights
     summary.flight_dates = flights.dates_built
-    summary.steps.append(StepTiming("gold flights", time.perf_counter() - started, flights.points, flights.flights))
+    summary.steps.append(
+        StepTiming("gold flights", time.perf_counter() - started, flights.points, flights.flights)
+    )
     return summary
 
 
