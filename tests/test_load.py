@@ -8,16 +8,6 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from test_serving_models import (
-    DAY1,
-    DAY2,
-    gold_flights,
-    gold_states,
-    read_all,
-    scenario_states,
-    settings,
-    write_day,
-)
 
 from aerolake.lake import Lake
 from aerolake.orchestration.load import (
@@ -29,6 +19,16 @@ from aerolake.orchestration.load import (
 )
 from aerolake.serving import open_target
 from aerolake.serving.report import render_report
+from test_serving_models import (
+    DAY1,
+    DAY2,
+    gold_flights,
+    gold_states,
+    read_all,
+    scenario_states,
+    settings,
+    write_day,
+)
 
 
 @pytest.fixture(scope="module")
