@@ -92,3 +92,10 @@ ENRICHMENT_FIELDS: Final[list[pa.Field]] = [
 
 #: Silver state vectors (batch and speed): valid rows, enriched, sorted by (icao24, time).
 SILVER_SCHEMA: Final[pa.Schema] = pa.schema(list(VALID_SCHEMA) + ENRICHMENT_FIELDS)
+
+#: Batch silver and gold state vectors: silver plus the layer each row came from
+#: (``batch`` or ``speed``). Batch silver is written in this schema already, so the gold merge
+#: copies its files byte for byte.
+GOLD_STATE_SCHEMA: Final[pa.Schema] = SILVER_SCHEMA.append(
+    pa.field("data_source", pa.string(), nullable=False)
+)

@@ -32,10 +32,9 @@ from aerolake.lake import (
     Partition,
 )
 from aerolake.lake import partition_path as ppath
-from aerolake.schema import SILVER_SCHEMA
+from aerolake.schema import GOLD_STATE_SCHEMA, SILVER_SCHEMA
 
-#: Gold state vectors: silver plus which layer each hour came from.
-GOLD_STATE_SCHEMA = SILVER_SCHEMA.append(pa.field("data_source", pa.string(), nullable=False))
+__all__ = ["GOLD_STATE_SCHEMA", "MergeSummary", "merge_gold"]
 
 FALLBACK_SOURCE = "simulator-fallback"
 
@@ -76,13 +75,20 @@ def merge_gold(
         if not full and lineage.get(key) == sig:
             summary.unchanged_hours += 1
             continue
-        rows = _read_side(lake, table, partition, side)
-        if rows.num_rows:
-            lake.replace_partition(GOLD_STATES, partition, rows, f"gold-{side}", GOLD_STATE_SCHEMA)
-        elif lake.manifest(GOLD_STATES, partition) is not None:
-            lake.delete_partition(GOLD_STATES, partition)
+        if side == "batch":
+            manifest = lake.copy_partition(SILVER_STATES, GOLD_STATES, partition, "gold-batch")
+            rows = manifest.rows if manifest else 0
+        else:
+            speed = _read_speed(lake, partition)
+            rows = speed.num_rows
+            if rows:
+                lake.replace_partition(
+                    GOLD_STATES, partition, speed, "gold-speed", GOLD_STATE_SCHEMA
+                )
+            elif lake.manifest(GOLD_STATES, partition) is not None:
+                lake.delete_partition(GOLD_STATES, partition)
         changes[key] = sig
-        summary.rows += rows.num_rows
+        summary.rows += rows
         summary.changed.append(partition)
         if side == "batch":
             summary.batch_hours += 1
@@ -94,20 +100,16 @@ def merge_gold(
     return summary
 
 
-def _read_side(lake: Lake, table: str, partition: Partition, side: str) -> pa.Table:
-    rows = lake.read(table, [partition], columns=SILVER_SCHEMA.names).cast(SILVER_SCHEMA)
-    if side == "speed":
-        rows = rows.filter(pc.not_equal(rows.column("source"), FALLBACK_SOURCE))
-        # Several micro-batches may overlap after a replay from an older offset: keep one row
-        # per (icao24, time), the first in (icao24, time, ingested_at) order.
-        rows = _dedupe(
-            rows.sort_by(
-                [("icao24", "ascending"), ("time", "ascending"), ("ingested_at", "ascending")]
-            )
-        )
-    # Batch silver is written sorted by (icao24, time) and unique on it: copied as it is.
+def _read_speed(lake: Lake, partition: Partition) -> pa.Table:
+    rows = lake.read(SILVER_SPEED_STATES, [partition], columns=SILVER_SCHEMA.names)
+    rows = rows.cast(SILVER_SCHEMA).filter(pc.not_equal(rows.column("source"), FALLBACK_SOURCE))
+    # Several micro-batches may overlap after a replay from an older offset: keep one row
+    # per (icao24, time), the first in (icao24, time, ingested_at) order.
+    rows = _dedupe(
+        rows.sort_by([("icao24", "ascending"), ("time", "ascending"), ("ingested_at", "ascending")])
+    )
     return rows.append_column(
-        GOLD_STATE_SCHEMA.field("data_source"), pa.repeat(pa.scalar(side), rows.num_rows)
+        GOLD_STATE_SCHEMA.field("data_source"), pa.repeat(pa.scalar("speed"), rows.num_rows)
     )
 
 

@@ -4,7 +4,8 @@ Per bronze (date, hour) partition whose content changed since it was last built 
 :mod:`aerolake.batch.lineage`): validate (rejects -> ``silver/quarantine`` with a reason code),
 deduplicate on (icao24, time) across all files of the hour, enrich, keep the region's rows, sort
 by (icao24, time) so that segmentation downstream is a streaming pass, and replace the silver and
-quarantine partitions. Rows outside the region are not errors: they stay in bronze and are
+quarantine partitions. Batch silver rows carry ``data_source = 'batch'``
+(:data:`~aerolake.schema.GOLD_STATE_SCHEMA`), so the gold merge copies their files as they are. Rows outside the region are not errors: they stay in bronze and are
 counted as ``out_of_region``.
 """
 
@@ -24,11 +25,11 @@ from aerolake.lake import partition_path as ppath
 from aerolake.refdata.airlines import airlines_of_country
 from aerolake.refdata.enrich import enrich
 from aerolake.refdata.regions import Region
-from aerolake.schema import QUARANTINE_SCHEMA, SILVER_SCHEMA, STATE_SCHEMA
+from aerolake.schema import GOLD_STATE_SCHEMA, QUARANTINE_SCHEMA, STATE_SCHEMA
 from aerolake.validate import validate
 
 #: Bumped when the silver rules change, so that every partition is rebuilt once.
-SILVER_VERSION = "silver-v1"
+SILVER_VERSION = "silver-v2"
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,11 @@ def _build_one(
     summary.out_of_region += silver.num_rows - kept.num_rows
     summary.quarantined.update(checked.reason_counts())
     kept = kept.sort_by([("icao24", "ascending"), ("time", "ascending")])
+    kept = kept.append_column(
+        GOLD_STATE_SCHEMA.field("data_source"), pa.repeat(pa.scalar("batch"), kept.num_rows)
+    )
     key = f"silver-{ppath(partition).replace('/', '-')}"
-    _replace_or_delete(lake, SILVER_STATES, partition, kept, key, SILVER_SCHEMA)
+    _replace_or_delete(lake, SILVER_STATES, partition, kept, key, GOLD_STATE_SCHEMA)
     _replace_or_delete(
         lake, SILVER_QUARANTINE, partition, checked.quarantined, key, QUARANTINE_SCHEMA
     )

@@ -203,6 +203,41 @@ class Lake:
         directory = self.path(table, partition_path(partition))
         self._collect(directory, keep_names=set(), keep_from_generation=None)
 
+    def copy_partition(
+        self, source: str, target: str, partition: Mapping[str, object], file_key: str
+    ) -> Manifest | None:
+        """Make ``target``'s partition hold byte copies of ``source``'s committed files, as
+        ``file_key``, in one commit (server-side copies on S3). A missing or empty source
+        partition empties the target. Idempotent: files already live are not copied again."""
+        part = self.check_partition(target, partition)
+        found = self.manifest(source, part)
+        if found is None or not found.files:
+            if self.manifest(target, part) is not None:
+                self.delete_partition(target, part)
+            return None
+        src_dir = self.path(source, partition_path(part))
+        dst_dir = self.path(target, partition_path(part))
+        current = self.manifest(target, part)
+        live = {f.name for f in current.files} if current else set()
+        entries, written = [], []
+        try:
+            if lakefs.is_local(self.fs):
+                self.fs.create_dir(dst_dir, recursive=True)
+            for entry in found.files:
+                if entry.name not in live:
+                    path = join(dst_dir, entry.name)
+                    self._pending.add(path)
+                    written.append(path)
+                    self.fs.copy_file(join(src_dir, entry.name), path)
+                entries.append(
+                    FileEntry(file_key, entry.name, entry.rows, entry.bytes, entry.sha256)
+                )
+        except BaseException:
+            self.release(written, delete=True)
+            raise
+        self.release(written, delete=False)
+        return self.commit(target, part, replace_all=True, add={file_key: entries})
+
     @contextmanager
     def staged(self, table: str) -> Iterator[Stage]:
         """Stage writes to several partitions; commit them all at exit, or none if the block
