@@ -85,6 +85,15 @@ def lake_keys(data_dir: Path, prefix: str = "") -> list[tuple[str, int]]:
     return [(i, t) for i, t in keys if i.startswith(prefix)]
 
 
+def lake_has(data_dir: Path, expected: set[tuple[str, int]], prefix: str = "") -> bool:
+    """Whether speed silver holds ``expected`` (as a set). A file the writer replaced twice
+    while we listed and read it is gone (the lake keeps one previous generation): retry."""
+    try:
+        return set(lake_keys(data_dir, prefix)) == expected
+    except FileNotFoundError:
+        return False
+
+
 def input_keys(batch: pa.RecordBatch) -> set[tuple[str, int]]:
     return set(
         zip(batch.column("icao24").to_pylist(), batch.column("time").to_pylist(), strict=True)
