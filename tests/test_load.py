@@ -115,12 +115,15 @@ def test_a_load_records_a_run_with_a_task_per_table(
     assert set(summary.rows) == set(SERVING_TABLES)
     assert all(summary.seconds[name] >= 0 for name in SERVING_TABLES)
     tasks = target.query(
-        "SELECT task, rows_out, status FROM task_runs WHERE run_id = $1", [summary.run_id]
+        "SELECT task, rows_in, rows_out, status FROM task_runs WHERE run_id = $1",
+        [summary.run_id],
     ).to_pylist()
     by_task = {t["task"]: t for t in tasks}
     for name in SERVING_TABLES:
         assert by_task[name]["rows_out"] == summary.rows[name]
         assert by_task[name]["status"] == "succeeded"
+    gold_rows = sum(m.rows for m in lake.manifests("gold/state_vectors"))
+    assert by_task["dim_airspace_heatmap"]["rows_in"] == gold_rows > 0
     count = target.query("SELECT COUNT(*) AS n FROM fact_flight_history").column(0)[0].as_py()
     assert summary.rows["fact_flight_history"] == count
     checks = target.query(

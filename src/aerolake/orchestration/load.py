@@ -69,6 +69,15 @@ UNKNOWN_AIRPORT: Final = "UNKNOWN"
 CELL_DEG: Final = 0.5
 #: Longest ground stop counted as a turnaround; longer is parked time (overnight).
 MAX_TURNAROUND_MIN: Final = 360
+#: The view each model mainly reads: its rows are the task's ``rows_in``.
+MAIN_INPUT: Final[Mapping[str, str]] = {
+    "fact_flight_history": "flights",
+    "dim_route_analytics": "flights",
+    "dim_airspace_heatmap": "states",
+    "dim_aircraft_utilization": "flights",
+    "raw_telemetry": "states",
+    "dim_airspace_hourly_profile": "airspace_heatmap",
+}
 WATERMARK_PREFIX: Final = "serving:"
 ONE_DAY: Final = dt.timedelta(days=1)
 
@@ -178,7 +187,7 @@ def _load_full(
 ) -> None:
     models.use_states(None)
     tables = {name: models.build(name) for name in PER_DATE_TABLES}
-    models.engine.register("airspace_heatmap", tables["dim_airspace_heatmap"])
+    models.register("airspace_heatmap", tables["dim_airspace_heatmap"])
     for name in GLOBAL_TABLES:
         tables[name] = models.build(name)
     days = sorted(dt.date.fromisoformat(d) for d in sigs)
@@ -220,7 +229,7 @@ def _load_incremental(
         if target.table_exists("dim_airspace_heatmap")
         else TABLES["dim_airspace_heatmap"].arrow_schema.empty_table()
     )
-    models.engine.register("airspace_heatmap", heatmap)
+    models.register("airspace_heatmap", heatmap)
     tables = {name: models.build(name) for name in GLOBAL_TABLES}
     with models.task("commit global tables") as task:
         target.replace_tables(tables, watermark={_watermark_name("global"): global_sig})
@@ -240,17 +249,23 @@ class _Models:
     ) -> None:
         self.engine, self.lake, self.params = engine, lake, params
         self.run, self.summary = run, summary
-        engine.register("airports", load_airports().table())
-        engine.register("flights", self._source(GOLD_FLIGHTS, None, FLIGHT_SCHEMA))
+        self.rows_in: dict[str, int] = {}
+        self.register("airports", load_airports().table())
+        self.register("flights", *self._source(GOLD_FLIGHTS, None, FLIGHT_SCHEMA))
+
+    def register(self, view: str, source: pa.Table | list[str], rows: int | None = None) -> None:
+        self.engine.register(view, source)
+        self.rows_in[view] = source.num_rows if isinstance(source, pa.Table) else rows or 0
 
     def use_states(self, days: set[dt.date] | None) -> None:
         """Expose the gold state vectors of ``days`` (all when None) as view ``states``."""
         wanted = None if days is None else [{"date": d.isoformat()} for d in sorted(days)]
-        self.engine.register("states", self._source(GOLD_STATES, wanted, GOLD_STATE_SCHEMA))
+        self.register("states", *self._source(GOLD_STATES, wanted, GOLD_STATE_SCHEMA))
 
     def build(self, name: str, only: tuple[str, set[dt.date]] | None = None) -> pa.Table:
         """Run model ``name``; with ``only=(column, days)`` keep the rows of those dates."""
         with self.task(name, table=name) as task:
+            task.rows_in = self.rows_in.get(MAIN_INPUT[name])
             data = self.engine.run(name, self.params)
             if only is not None:
                 column, days = only
@@ -277,15 +292,16 @@ class _Models:
 
     def _source(
         self, table: str, partitions: Sequence[Mapping[str, object]] | None, schema: pa.Schema
-    ) -> pa.Table | list[str]:
-        """Parquet URIs for a local lake (the engine reads them), else the rows themselves."""
+    ) -> tuple[pa.Table | list[str], int]:
+        """Parquet URIs for a local lake (the engine reads them), else the rows; and a count."""
         if partitions is not None and not partitions:
-            return schema.empty_table()
+            return schema.empty_table(), 0
         if self.lake.fs.type_name != "local":
-            rows = self.lake.read(table, partitions, schema=schema)
-            return rows.select(schema.names) if rows.num_rows else schema.empty_table()
+            rows = self.lake.read(table, partitions, schema=schema).select(schema.names)
+            return rows, rows.num_rows
+        manifests = self.lake.manifests(table, partitions)
         uris = self.lake.uris(table, partitions)
-        return uris or schema.empty_table()
+        return (uris or schema.empty_table()), sum(m.rows for m in manifests)
 
 
 def _watermark_name(table: str) -> str:
