@@ -160,3 +160,13 @@ def test_postgres_full_and_incremental_match_duckdb(
 def _rounded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """PostgreSQL and DuckDB may differ in the last bit of a double; compare to 1e-9."""
     return [{k: round(v, 9) if isinstance(v, float) else v for k, v in row.items()} for row in rows]
+
+
+def test_an_empty_lake_creates_empty_tables_once(tmp_path: Path) -> None:
+    target = open_target("duckdb:///" + str(tmp_path / "s.duckdb"))
+    lake = Lake.open(str(tmp_path / "lake"))
+    first = load_serving(settings(tmp_path), lake, target)
+    assert first.rows == dict.fromkeys(SERVING_TABLES, 0)
+    assert all(target.table_exists(name) for name in SERVING_TABLES)
+    assert load_serving(settings(tmp_path), lake, target).nothing_to_do
+    target.close()

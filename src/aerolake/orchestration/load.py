@@ -211,7 +211,7 @@ def _load_incremental(
             models.use_states(days | {d + ONE_DAY for d in days})
         elif name == "dim_airspace_heatmap":
             models.use_states(days)
-        if not days:
+        if not days and target.table_exists(name):
             continue
         data = models.build(name, only=(key, days))
         with models.task(f"commit {name}", table=name) as task:
