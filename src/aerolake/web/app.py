@@ -149,8 +149,15 @@ def create_app(
 
     for path, candidates in PAGES.items():
         app.add_api_route(path, _page(static_dir, candidates), include_in_schema=False)
-    app.mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static")
+    if static_dir.is_dir():
+        app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    else:
+        app.add_api_route("/static/{path:path}", _not_built, include_in_schema=False)
     return app
+
+
+def _not_built(path: str) -> Response:
+    return PlainTextResponse(NOT_BUILT, status_code=404)
 
 
 def _page(static_dir: Path, candidates: tuple[str, ...]) -> Callable[[], Response]:

@@ -8,6 +8,7 @@ into HTTP 503 with the reason. Reading a table that was never loaded gives no ro
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,15 @@ class FastJSON(JSONResponse):
     """JSON via orjson: datetimes as ISO-8601 (UTC offset kept), NaN as null, numpy allowed."""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+        options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        return orjson.dumps(content, default=_default, option=options)
+
+
+def _default(value: object) -> object:
+    """Decimals (SQL sums over integers) as numbers; anything else unknown is a bug."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
 
 
 @dataclass

@@ -105,8 +105,10 @@ FROM dim_route_analytics ORDER BY total_flights DESC, route LIMIT $1
 """
 
 OVERVIEW_AIRPORTS: Final[str] = """
-SELECT airport, max(name) AS name, sum(departures) AS departures, sum(arrivals) AS arrivals,
-       sum(departures) + sum(arrivals) AS movements
+SELECT airport, max(name) AS name,
+       CAST(sum(departures) AS BIGINT) AS departures,
+       CAST(sum(arrivals) AS BIGINT) AS arrivals,
+       CAST(sum(departures) + sum(arrivals) AS BIGINT) AS movements
 FROM (
     SELECT origin_icao AS airport, origin_name AS name, count(*) AS departures, 0 AS arrivals
     FROM fact_flight_history WHERE origin_known GROUP BY origin_icao, origin_name
