@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -261,16 +263,23 @@ def ingest_cmd(
     settings = _settings(ctx)
     lake = _open_lake(settings)
     total = len(resolve_inputs(paths))
-    with _progress() as progress:
-        task = progress.add_task("ingesting", total=total, detail="")
-        summary = ingest(
-            lake,
-            paths,
-            force=force,
-            on_file=lambda r: progress.update(
-                task, advance=1, detail=f"{Path(r.path).name}: {r.status} {r.rows:,} rows"
-            ),
-        )
+    with _progress() as progress, _recorded_run(settings, "ingest", "cli") as (run, _):
+        bar = progress.add_task("ingesting", total=total, detail="")
+        with run.task("ingest") as task:
+            summary = ingest(
+                lake,
+                paths,
+                force=force,
+                on_file=lambda r: progress.update(
+                    bar, advance=1, detail=f"{Path(r.path).name}: {r.status} {r.rows:,} rows"
+                ),
+            )
+            task.rows_in = task.rows_out = summary.rows
+            task.metrics.update(
+                {s: summary.count(s) for s in ("ingested", "replaced", "unchanged", "failed")}
+            )
+            files, size = lake.stats("bronze")
+            task.add_layer_stats("bronze", files=files, bytes=size)
     table = Table("status", "files", title=f"ingest into {settings.redacted()['lake']}")
     for status in ("ingested", "replaced", "unchanged", "empty", "failed"):
         table.add_row(status, str(summary.count(status)))
@@ -305,8 +314,9 @@ def batch_cmd(
         bool, typer.Option(help="Also keep the region's airlines outside the region's box.")
     ] = False,
 ) -> None:
-    """Run bronze -> silver -> gold (merge, flights) and print a summary."""
+    """Run bronze -> silver -> gold (merge, flights), load the serving tables, print a summary."""
     from aerolake.orchestration.batch import run_batch
+    from aerolake.orchestration.load import load_serving
 
     settings = _settings(ctx)
     lake = _open_lake(settings)
@@ -318,16 +328,22 @@ def batch_cmd(
                 tasks[step] = progress.add_task(step, total=total, detail="")
             progress.update(tasks[step], completed=done, total=total)
 
-        summary = run_batch(
-            settings,
-            lake,
-            full=full,
-            date_from=_parse_day(date_from),
-            date_to=_parse_day(date_to),
-            airlines_anywhere=airlines_anywhere,
-            progress=on_progress,
-        )
+        with _recorded_run(settings, "batch", "cli") as (run, target):
+            summary = run_batch(
+                settings,
+                lake,
+                full=full,
+                date_from=_parse_day(date_from),
+                date_to=_parse_day(date_to),
+                airlines_anywhere=airlines_anywhere,
+                progress=on_progress,
+                run=run,
+            )
+            loaded = load_serving(settings, lake, target, full=full, recorder_run=run)
+            run_id = run.run_id
     _print_batch_summary(summary)
+    _print_load_summary(loaded, settings)
+    console.print(f"run {run_id} recorded: [bold]aerolake report {run_id}[/bold]")
 
 
 def _print_batch_summary(summary: Any) -> None:
@@ -360,6 +376,104 @@ def _print_batch_summary(summary: Any) -> None:
     console.print(facts)
 
 
+# --- load / report ----------------------------------------------------------------------------
+
+
+def _open_target(settings: Settings) -> Any:
+    from aerolake.serving import open_target
+
+    return open_target(settings.serving)
+
+
+@contextmanager
+def _recorded_run(settings: Settings, kind: str, trigger: str) -> Iterator[tuple[Any, Any]]:
+    """A pipeline run recorded in the serving database, with real health probes at the end."""
+    from aerolake.serving.health import check_lake_writable, check_serving
+    from aerolake.serving.runs import RunRecorder
+
+    target = _open_target(settings)
+    try:
+        recorder = RunRecorder(target, settings=settings.redacted())
+        with recorder.run(kind, trigger) as run:
+            yield run, target
+            run.record_health(check_lake_writable(settings.lake))
+            run.record_health(check_serving(target))
+    finally:
+        target.close()
+
+
+@app.command("load")
+def load_cmd(
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option("--full", help="Rebuild every serving table from all of gold.")
+    ] = False,
+) -> None:
+    """Load the serving tables from gold: only the dates that changed, unless --full."""
+    from aerolake.orchestration.load import load_serving
+
+    settings = _settings(ctx)
+    with (
+        _recorded_run(settings, "load", "cli") as (run, target),
+        console.status("loading the serving tables ..."),
+    ):
+        summary = load_serving(settings, _open_lake(settings), target, full=full, recorder_run=run)
+    _print_load_summary(summary, settings)
+
+
+def _print_load_summary(summary: Any, settings: Settings) -> None:
+    if summary.nothing_to_do:
+        console.print("nothing to do: the serving tables are up to date with gold")
+        return
+    mode = "full" if summary.full else "incremental"
+    table = Table(
+        "table",
+        "rows written",
+        "seconds",
+        "dates recomputed",
+        title=f"{mode} load into {settings.redacted()['serving']}",
+    )
+    for name, rows in summary.rows.items():
+        table.add_row(
+            name,
+            f"{rows:,}",
+            f"{summary.seconds.get(name, 0.0):.2f}",
+            _days(summary.dates.get(name)),
+        )
+    console.print(table)
+    if summary.flights_without_route:
+        console.print(
+            f"{summary.flights_without_route:,} flights with both ends unknown have no route"
+            " (kept in fact_flight_history, left out of dim_route_analytics)"
+        )
+
+
+def _days(days: list[dt.date] | None) -> str:
+    if days is None:
+        return "all (global table)"
+    if len(days) <= 3:
+        return ", ".join(d.isoformat() for d in days)
+    return f"{days[0]} .. {days[-1]} ({len(days)} dates)"
+
+
+@app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    run_id: Annotated[
+        str | None, typer.Argument(help="The run to report (default: the latest run).")
+    ] = None,
+) -> None:
+    """Print the metrics report of a pipeline run, read from the serving database."""
+    from aerolake.serving.report import render_report
+
+    target = _open_target(_settings(ctx))
+    try:
+        text = render_report(target, run_id)
+    finally:
+        target.close()
+    typer.echo(text)
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 
@@ -384,10 +498,12 @@ def demo_cmd(
     )
     console.rule("2. ingest the files into bronze")
     ingest_cmd(ctx, paths=[str(out)], force=False)
-    console.rule("3. batch: silver, gold merge, flight segmentation")
+    console.rule("3. batch: silver, gold merge, flight segmentation, serving tables")
     batch_cmd(ctx, date_from=None, date_to=None, full=False, airlines_anywhere=False)
     flights = _open_lake(settings).read(GOLD_FLIGHTS)
     score = score_flights(read_ground_truth(out), flights)
+    console.rule("4. the run's metrics report")
+    report_cmd(ctx, run_id=None)
     console.print(
         f"flights found: {flights.num_rows:,}; of {score.scored:,} simulated flights fully inside "
         f"the window, {score.found:,} ({score.rate:.1%}) were found as one flight with the right "

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aerolake.batch.merge import MergeSummary, merge_gold
 from aerolake.batch.silver import RegionFilter, SilverSummary, build_silver
 from aerolake.lake import Lake
 from aerolake.refdata.aircraft_db import load_aircraft_db
 from aerolake.settings import Settings
+
+if TYPE_CHECKING:
+    from aerolake.serving.runs import Run, TaskRecord
 
 
 @dataclass
@@ -56,19 +61,19 @@ def run_batch(
     date_to: dt.date | None = None,
     airlines_anywhere: bool = False,
     progress: Progress | None = None,
+    run: Run | None = None,
 ) -> BatchSummary:
     """Run silver, the gold merge and flight segmentation on what changed (all with ``full``).
 
     ``date_from``/``date_to`` (inclusive, UTC) limit which bronze hours are (re)built.
-    Idempotent: a second run on unchanged input writes nothing.
+    Idempotent: a second run on unchanged input writes nothing. With ``run``, each step is
+    recorded as a task of that pipeline run (rows, quarantine by reason, lake layer sizes).
     """
     from aerolake.batch.flights import build_flights
 
     summary = BatchSummary()
     bronze = lake.partitions("bronze/state_vectors")
     selected = [p for p in bronze if _in_range(str(p["date"]), date_from, date_to)]
-
-    started = time.perf_counter()
     done = 0
 
     def tick_silver(_: object) -> None:
@@ -77,45 +82,89 @@ def run_batch(
         if progress:
             progress("silver", done, len(selected))
 
-    summary.silver = build_silver(
-        lake,
-        RegionFilter(settings.region_def, airlines_anywhere),
-        aircraft=load_aircraft_db(settings.data_dir),
-        partitions=selected,
-        full=full,
-        on_partition=tick_silver,
-    )
-    summary.quarantined = summary.silver.quarantined
-    summary.steps.append(
-        StepTiming(
-            "silver", time.perf_counter() - started, summary.silver.rows_in, summary.silver.rows_out
+    with _task(run, "silver") as task:
+        started = time.perf_counter()
+        silver = build_silver(
+            lake,
+            RegionFilter(settings.region_def, airlines_anywhere),
+            aircraft=load_aircraft_db(settings.data_dir),
+            partitions=selected,
+            full=full,
+            on_partition=tick_silver,
         )
-    )
-
-    started = time.perf_counter()
-    summary.merge = merge_gold(lake, full=full)
-    summary.steps.append(
-        StepTiming(
-            "gold merge", time.perf_counter() - started, summary.merge.rows, summary.merge.rows
+        summary.silver, summary.quarantined = silver, silver.quarantined
+        summary.steps.append(
+            StepTiming("silver", time.perf_counter() - started, silver.rows_in, silver.rows_out)
         )
-    )
+        if task is not None:
+            task.rows_in, task.rows_out = silver.rows_in, silver.rows_out
+            task.rows_quarantined = sum(silver.quarantined.values())
+            task.quarantine.update(silver.quarantined)
+            task.metrics.update(
+                hours_built=silver.partitions_built,
+                hours_unchanged=silver.partitions_unchanged,
+                out_of_region=silver.out_of_region,
+            )
+            _layer_stats(task, lake, "silver")
 
-    started = time.perf_counter()
-    flights = build_flights(
-        lake,
-        changed_hours=summary.merge.changed,
-        full=full,
-        engine_name=settings.engine,
-        settings=settings,
-    )
-    summary.flights = flights.flights
-    summary.flight_dates = flights.dates_built
-    summary.steps.append(
-        StepTiming("gold flights", time.perf_counter() - started, flights.points, flights.flights)
-    )
+    with _task(run, "gold_merge") as task:
+        started = time.perf_counter()
+        merge = merge_gold(lake, full=full)
+        summary.merge = merge
+        summary.steps.append(
+            StepTiming("gold merge", time.perf_counter() - started, merge.rows, merge.rows)
+        )
+        if task is not None:
+            task.rows_in = task.rows_out = merge.rows
+            task.metrics.update(
+                batch_hours=merge.batch_hours,
+                speed_hours=merge.speed_hours,
+                unchanged_hours=merge.unchanged_hours,
+                removed_hours=merge.removed_hours,
+            )
+            _layer_stats(task, lake, "gold/state_vectors")
+
+    with _task(run, "gold_flights") as task:
+        started = time.perf_counter()
+        flights = build_flights(
+            lake,
+            changed_hours=merge.changed,
+            full=full,
+            engine_name=settings.engine,
+            settings=settings,
+        )
+        summary.flights = flights.flights
+        summary.flight_dates = flights.dates_built
+        summary.steps.append(
+            StepTiming(
+                "gold flights", time.perf_counter() - started, flights.points, flights.flights
+            )
+        )
+        if task is not None:
+            task.rows_in, task.rows_out = flights.points, flights.flights
+            task.metrics.update(
+                dates_built=flights.dates_built,
+                fragments=flights.fragments,
+                ground_only_segments=flights.ground_only,
+            )
+            _layer_stats(task, lake, "gold/flights")
     return summary
 
 
 def _in_range(day: str, date_from: dt.date | None, date_to: dt.date | None) -> bool:
     d = dt.date.fromisoformat(day)
     return (date_from is None or d >= date_from) and (date_to is None or d <= date_to)
+
+
+@contextmanager
+def _task(run: Run | None, name: str) -> Iterator[TaskRecord | None]:
+    if run is None:
+        yield None
+        return
+    with run.task(name) as task:
+        yield task
+
+
+def _layer_stats(task: TaskRecord, lake: Lake, layer: str) -> None:
+    files, size = lake.stats(layer)
+    task.add_layer_stats(layer, files=files, bytes=size)
