@@ -16,7 +16,7 @@ from typing import Any
 from aerolake.errors import ServingError
 from aerolake.serving.target import ServingTarget
 
-WIDTH = 88
+WIDTH = 100
 RULE = "=" * WIDTH
 THIN = "-" * WIDTH
 
@@ -202,7 +202,7 @@ def _sum_json(tasks: Sequence[dict[str, Any]], column: str) -> dict[str, int]:
 def _task_line(*cells: str) -> str:
     name, status, duration, rows_in, rows_out, quarantined, rate = cells
     return (
-        f"  {name[:22]:<22} {status:<9} {duration:>10} {rows_in:>12} {rows_out:>12}"
+        f"  {name[:34]:<34} {status:<9} {duration:>10} {rows_in:>12} {rows_out:>12}"
         f" {quarantined:>9} {rate:>13}"
     )
 
