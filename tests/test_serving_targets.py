@@ -275,3 +275,30 @@ def test_unopenable_duckdb_file_fails_after_bounded_retries(tmp_path: Any) -> No
 def test_unknown_scheme_is_refused() -> None:
     with pytest.raises(ServingError, match=r"unsupported serving URL 'mysql://u:\*\*\*@h/db'"):
         open_target("mysql://u:pw@h/db")
+
+
+def test_apply_commits_partitions_tables_and_watermarks_together(target: ServingTarget) -> None:
+    old = flights(30)
+    telemetry = synthetic_rows("raw_telemetry", 20)
+    target.replace_tables(
+        {"fact_flight_history": old, "raw_telemetry": telemetry}, watermark={"w": "v1"}
+    )
+    day = old.filter(pc.equal(pc.field("flight_date"), DAYS[0]))
+    # A failing whole-table part rolls back the partition part too.
+    with pytest.raises(ServingError, match="rolled back"):
+        target.apply(
+            replace={"raw_telemetry": pa.concat_tables([telemetry, telemetry.slice(0, 1)])},
+            partitions={"fact_flight_history": ("flight_date", [DAYS[0]], day.slice(0, 1))},
+            watermark={"w": "v2"},
+        )
+    assert len(rows_of(target, "fact_flight_history", "flight_id")) == 30
+    assert target.watermark("w") == "v1"
+    # A good one lands whole.
+    target.apply(
+        replace={"raw_telemetry": telemetry.slice(0, 5)},
+        partitions={"fact_flight_history": ("flight_date", [DAYS[0]], day.slice(0, 1))},
+        watermark={"w": "v3"},
+    )
+    assert len(rows_of(target, "fact_flight_history", "flight_id")) == 30 - day.num_rows + 1
+    assert target.query("SELECT count(*) AS n FROM raw_telemetry").to_pylist() == [{"n": 5}]
+    assert target.watermark("w") == "v3"

@@ -16,12 +16,11 @@ side of a changed one: a turnaround is counted on the day of the take-off after 
 before, and a day's last position may lie in the next day's state vectors. The global tables
 keep the digest of all signatures and the raw-telemetry cap.
 
-Order and crash safety. A target transaction covers one ``replace_partitions`` (one table) or
-one ``replace_tables`` (any tables), so an incremental load commits fact, heatmap, utilization,
-then the three global tables together. A crash in between leaves each later table with its old
-watermark, so the next run redoes exactly those; no watermark ever describes rows its table does
-not hold. Meanwhile a reader may see a new day's facts beside the previous routes. ``full``
-rebuilds all six tables and every watermark in one ``replace_tables`` transaction.
+Atomicity. Every load is ONE target transaction (``ServingTarget.apply``): an incremental load
+replaces the changed dates of the per-date tables, the three global tables and every watermark
+together, so readers see the previous state or the new one, and a watermark always describes
+exactly the rows committed with it; a crash before the commit changes nothing, and the next run
+redoes the same work. ``full`` rebuilds all six tables and every watermark in one transaction.
 Idempotent: a second incremental load of an unchanged lake writes nothing.
 """
 
@@ -203,6 +202,10 @@ def _load_full(
 def _load_incremental(
     models: _Models, target: ServingTarget, sigs: dict[str, str], global_sig: str
 ) -> None:
+    partitions: dict[str, tuple[str, Sequence[object], pa.Table]] = {}
+    watermark: dict[str, str] = {}
+    heatmap_days: set[dt.date] = set()
+    new_heatmap: pa.Table | None = None
     for name, key in PER_DATE_TABLES.items():
         stored = _stored_signatures(target, name)
         days = changed_dates(sigs, stored)
@@ -214,26 +217,42 @@ def _load_incremental(
         if not days and target.table_exists(name):
             continue
         data = models.build(name, only=(key, days))
-        with models.task(f"commit {name}", table=name) as task:
-            target.replace_partitions(
-                name, data, key, sorted(days), watermark={_watermark_name(name): _dump(sigs)}
-            )
-            task.rows_out = data.num_rows
+        partitions[name] = (key, sorted(days), data)
+        watermark[_watermark_name(name)] = _dump(sigs)
         models.summary.dates[name] = sorted(days)
+        if name == "dim_airspace_heatmap":
+            heatmap_days, new_heatmap = days, data
+    replace: dict[str, pa.Table] = {}
     fresh = all(target.table_exists(name) for name in GLOBAL_TABLES)
-    if fresh and target.watermark(_watermark_name("global")) == global_sig:
+    if not (fresh and target.watermark(_watermark_name("global")) == global_sig):
+        models.use_states(None)
+        models.register("airspace_heatmap", _heatmap_after(target, heatmap_days, new_heatmap))
+        replace = {name: models.build(name) for name in GLOBAL_TABLES}
+        watermark[_watermark_name("global")] = global_sig
+    if not partitions and not replace:
         return
-    models.use_states(None)
-    heatmap = (
+    with models.task("serving commit") as task:
+        target.apply(replace=replace, partitions=partitions, watermark=watermark)
+        task.rows_out = sum(t.num_rows for t in replace.values()) + sum(
+            p[2].num_rows for p in partitions.values()
+        )
+
+
+def _heatmap_after(
+    target: ServingTarget, replaced: set[dt.date], new_rows: pa.Table | None
+) -> pa.Table:
+    """The heatmap as it will be after this load commits: kept dates plus the new rows."""
+    schema = TABLES["dim_airspace_heatmap"].arrow_schema
+    kept = (
         target.query("SELECT * FROM dim_airspace_heatmap")
         if target.table_exists("dim_airspace_heatmap")
-        else TABLES["dim_airspace_heatmap"].arrow_schema.empty_table()
+        else schema.empty_table()
     )
-    models.register("airspace_heatmap", heatmap)
-    tables = {name: models.build(name) for name in GLOBAL_TABLES}
-    with models.task("commit global tables") as task:
-        target.replace_tables(tables, watermark={_watermark_name("global"): global_sig})
-        task.rows_out = sum(t.num_rows for t in tables.values())
+    if replaced:
+        days = pa.array(sorted(replaced), pa.date32())
+        kept = kept.filter(pc.invert(pc.is_in(kept.column("date").cast(pa.date32()), days)))
+    parts = [kept.cast(schema)] + ([new_rows.cast(schema)] if new_rows is not None else [])
+    return pa.concat_tables(parts)
 
 
 class _Models:

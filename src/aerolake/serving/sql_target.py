@@ -78,25 +78,7 @@ class SqlTarget:
         self, tables: Mapping[str, pa.Table], *, watermark: Mapping[str, str] | None = None
     ) -> None:
         """Replace each named table's contents with the given rows, all in one transaction."""
-        prepared = [(_spec(name), data) for name, data in tables.items()]
-        prepared = [(spec, conform(spec, data)) for spec, data in prepared]
-        with self._guarded(f"loading {', '.join(tables)}"):
-            for spec, _ in prepared:
-                self._check_schema(spec)
-            with self._transaction():
-                self._tune_bulk_load()
-                for spec, data in prepared:
-                    build = spec.name + self.staging_suffix
-                    self._execute(f"DROP TABLE IF EXISTS {quote(build)}")
-                    self._execute(create_table_sql(spec, build))
-                    self._bulk_insert(build, data, fresh=True)
-                    for index in spec.indexes:
-                        name = index.name + self.staging_suffix
-                        self._execute(create_index_sql(index, build, name))
-                if self.staging_suffix:
-                    for spec, _ in prepared:
-                        self._swap_in(spec)
-                self._write_watermarks(watermark)
+        self.apply(replace=tables, watermark=watermark)
 
     def replace_partitions(
         self,
@@ -111,28 +93,73 @@ class SqlTarget:
 
         Every row of ``data`` must have its key in ``keys``, or nothing is written.
         """
-        spec = _spec(table)
-        if key_column not in spec.column_names:
-            raise ServingError(f"{table} has no column {key_column!r} to replace partitions by")
-        rows = conform(spec, data)
-        key_values = pa.array(list(keys), type=spec.arrow_schema.field(key_column).type)
-        outside = pc.sum(pc.invert(pc.is_in(rows.column(key_column), key_values))).as_py()
-        if outside:
-            raise ServingError(
-                f"{outside} rows for {table} have a {key_column} outside the partitions being"
-                " replaced; pass every partition key the data covers"
-            )
-        with self._guarded(f"replacing {table} partitions"):
-            self._check_schema(spec)
+        self.apply(partitions={table: (key_column, keys, data)}, watermark=watermark)
+
+    def apply(
+        self,
+        *,
+        replace: Mapping[str, pa.Table] | None = None,
+        partitions: Mapping[str, tuple[str, Sequence[Any], pa.Table]] | None = None,
+        watermark: Mapping[str, str] | None = None,
+    ) -> None:
+        """Whole-table replacements, partition replacements and watermarks in ONE transaction.
+
+        ``partitions`` maps a table to (key column, keys, rows): rows whose key column is in
+        keys are deleted and ``rows`` inserted (each row's key must be in keys). Readers see
+        every change at once, or none.
+        """
+        replace = replace or {}
+        partitions = partitions or {}
+        prepared = [(_spec(name), data) for name, data in replace.items()]
+        prepared = [(spec, conform(spec, data)) for spec, data in prepared]
+        parts = [
+            (_spec(name), column, self._partition_keys(_spec(name), column, keys, data), data)
+            for name, (column, keys, data) in partitions.items()
+        ]
+        parts = [(spec, column, keys, conform(spec, data)) for spec, column, keys, data in parts]
+        names = ", ".join([*replace, *partitions])
+        with self._guarded(f"loading {names}"):
+            for spec in [s for s, _ in prepared] + [p[0] for p in parts]:
+                self._check_schema(spec)
             with self._transaction():
-                self._create_if_missing(spec)
-                self._execute(
-                    f"DELETE FROM {quote(table)} WHERE {quote(key_column)} = ANY($1)",
-                    [key_values.to_pylist()],
-                )
-                if rows.num_rows:
-                    self._bulk_insert(table, rows)
+                self._tune_bulk_load()
+                for spec, column, key_values, rows in parts:
+                    self._create_if_missing(spec)
+                    self._execute(
+                        f"DELETE FROM {quote(spec.name)} WHERE {quote(column)} = ANY($1)",
+                        [key_values.to_pylist()],
+                    )
+                    if rows.num_rows:
+                        self._bulk_insert(spec.name, rows)
+                for spec, data in prepared:
+                    build = spec.name + self.staging_suffix
+                    self._execute(f"DROP TABLE IF EXISTS {quote(build)}")
+                    self._execute(create_table_sql(spec, build))
+                    self._bulk_insert(build, data, fresh=True)
+                    for index in spec.indexes:
+                        name = index.name + self.staging_suffix
+                        self._execute(create_index_sql(index, build, name))
+                if self.staging_suffix:
+                    for spec, _ in prepared:
+                        self._swap_in(spec)
                 self._write_watermarks(watermark)
+
+    @staticmethod
+    def _partition_keys(
+        spec: TableSpec, key_column: str, keys: Sequence[Any], data: pa.Table
+    ) -> pa.Array:
+        if key_column not in spec.column_names:
+            raise ServingError(f"{spec.name} has no column {key_column!r} to replace partitions by")
+        key_values = pa.array(list(keys), type=spec.arrow_schema.field(key_column).type)
+        if key_column in data.column_names:
+            column = data.column(key_column).cast(key_values.type)
+            outside = pc.sum(pc.invert(pc.is_in(column, key_values))).as_py()
+            if outside:
+                raise ServingError(
+                    f"{outside} rows for {spec.name} have a {key_column} outside the partitions"
+                    " being replaced; pass every partition key the data covers"
+                )
+        return key_values
 
     def upsert(self, table: str, data: pa.Table) -> None:
         """Insert rows, or update the row with the same primary key. For small record tables."""

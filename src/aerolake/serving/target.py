@@ -39,6 +39,15 @@ class ServingTarget(Protocol):
     ) -> None:
         """Atomically replace the rows whose ``key_column`` is in ``keys`` (and watermarks)."""
 
+    def apply(
+        self,
+        *,
+        replace: Mapping[str, pa.Table] | None = None,
+        partitions: Mapping[str, tuple[str, Sequence[Any], pa.Table]] | None = None,
+        watermark: Mapping[str, str] | None = None,
+    ) -> None:
+        """Whole-table and partition replacements plus watermarks in one transaction."""
+
     def upsert(self, table: str, data: pa.Table) -> None:
         """Insert or update rows by primary key (run records)."""
 
