@@ -92,7 +92,7 @@ def _ingest_one(
         ):
             writers: dict[str, tuple[Partition, pq.ParquetWriter, str]] = {}
             try:
-                for batch in source.read_file(path):
+                for batch in source.read_file(path, checksum=checksum):
                     batch_id = batch_id or str(batch.column("batch_id")[0])
                     rows += batch.num_rows
                     for partition, part in split_by_hour(batch):
