@@ -32,7 +32,8 @@ T0 = (int(time.time()) // 3600 - 2) * 3600 - 300
 def states(
     aircraft: int, steps: int, *, prefix: str = "a", source: str = "opensky"
 ) -> pa.RecordBatch:
-    """``aircraft`` x ``steps`` smooth, valid state vectors (10 s apart, ~2 km steps)."""
+    """``aircraft`` x ``steps`` smooth, valid state vectors (10 s apart, ~2 km steps).
+    ``prefix`` must be one hex digit (icao24 is six hex digits)."""
     records = []
     for i in range(aircraft):
         for k in range(steps):
@@ -80,7 +81,8 @@ def publish(producer: Producer, batch: pa.RecordBatch, chunk: int = 0, pause_s: 
 
 def lake_keys(data_dir: Path, prefix: str = "") -> list[tuple[str, int]]:
     """(icao24, time) of every speed silver row (duplicates kept), optionally by prefix."""
-    table = Lake.open(str(data_dir / "lake")).read(SILVER_SPEED_STATES, columns=["icao24", "time"])
+    lake = Lake.open(str(data_dir / "lake"))
+    table = lake.read(SILVER_SPEED_STATES, columns=["icao24", "time"], schema=SPEED_SILVER_SCHEMA)
     keys = zip(table.column("icao24").to_pylist(), table.column("time").to_pylist(), strict=True)
     return [(i, t) for i, t in keys if i.startswith(prefix)]
 
