@@ -208,10 +208,12 @@ def test_status_reports_lag_and_counts(tmp_path: Path) -> None:
     wait_for(lambda: runner.stats.messages == 30)
     time.sleep(0.3)
     status = read_status(tmp_path)
+    assert runner.lag() == ({f"{RAW}[0]": 0}, {f"{RAW}[0]": 30})
     part = status["parts"][runner.name]
     assert part["messages"] == 30 and not part["stale"]
-    assert part["lag"] == {f"{RAW}[0]": 30}  # persisted, but the segment is not complete
-    assert status["totals"]["lag"] == 30
+    assert part["lag"] == {f"{RAW}[0]": 0}  # all processed
+    assert part["uncommitted"] == {f"{RAW}[0]": 30}  # persisted, but the segment is open
+    assert status["totals"]["lag"] == 0
     stop.set()
     thread.join(10)
 

@@ -51,6 +51,7 @@ def read_status(data_dir: Path, now: float | None = None) -> dict[str, Any]:
     supervisor = parts.get("supervisor", {})
     totals = {
         "lag": sum(sum(d.get("lag", {}).values()) for d in processors),
+        "uncommitted": sum(sum(d.get("uncommitted", {}).values()) for d in processors),
         "messages_per_s": round(sum(d.get("messages_per_s", 0.0) for d in processors), 1),
         "enriched": sum(d.get("enriched", 0) for d in processors),
         "deadletters": sum(d.get("deadletters", 0) for d in processors),
@@ -63,7 +64,8 @@ def format_status(status: dict[str, Any]) -> list[str]:
     """Lines for ``aerolake status``: totals, then one line per part."""
     t = status["totals"]
     lines = [
-        f"stream: lag {t['lag']:,} messages, {t['messages_per_s']:,} msg/s, "
+        f"stream: lag {t['lag']:,} messages ({t['uncommitted']:,} persisted, not committed), "
+        f"{t['messages_per_s']:,} msg/s, "
         f"{t['enriched']:,} enriched, {t['deadletters']:,} dead letters, "
         f"{t['restarts']} restarts"
     ]
@@ -81,6 +83,7 @@ def prometheus(status: dict[str, Any]) -> dict[str, float]:
     t = status["totals"]
     out: dict[str, float] = {
         "aerolake_stream_lag_messages": float(t["lag"]),
+        "aerolake_stream_uncommitted_messages": float(t["uncommitted"]),
         "aerolake_stream_messages_per_second": float(t["messages_per_s"]),
         "aerolake_stream_enriched_total": float(t["enriched"]),
         "aerolake_stream_deadletters_total": float(t["deadletters"]),
