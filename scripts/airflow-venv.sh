@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install Apache Airflow into its own virtualenv (.airflow-venv) so its pins never fight ours.
+# Idempotent: a stamp records the Airflow version, the pins file and pyproject.toml; a second run
+# with nothing changed does nothing. aerolake goes in editable, so the DAGs import it.
+# Pins: scripts/airflow-constraints.txt (a resolved set known to work on Python 3.11), because the
+# official constraints files live outside the package registries and cannot be fetched here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+AIRFLOW_VERSION="${AIRFLOW_VERSION:-2.10.5}"
+VENV="${AIRFLOW_VENV:-.airflow-venv}"
+PYTHON="${PYTHON:-python3}"
+PINS="scripts/airflow-constraints.txt"
+STAMP="$VENV/.installed"
+
+inputs=(pyproject.toml)
+[[ -f "$PINS" ]] && inputs+=("$PINS")
+want="airflow=$AIRFLOW_VERSION $(cat "${inputs[@]}" | sha256sum | cut -c1-16)"
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
+    exit 0
+fi
+
+test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+constraint=()
+if [[ -f "$PINS" ]]; then
+    constraint=(--constraint "$PINS")
+fi
+"$VENV/bin/python" -m pip install --quiet "${constraint[@]}" "apache-airflow==$AIRFLOW_VERSION"
+# aerolake itself, without its extras; its own dependencies resolve against Airflow's pins.
+"$VENV/bin/python" -m pip install --quiet "${constraint[@]}" -e .
+echo "$want" >"$STAMP"
+echo "airflow $AIRFLOW_VERSION installed in $VENV"
