@@ -191,6 +191,13 @@ class KafkaConsumer:
     def assignment(self) -> list[TopicPartition]:
         return sorted(self._assigned)
 
+    def end_offsets(self, topic: str) -> list[int]:
+        """The log end (high watermark) of each partition of ``topic``, for lag reporting."""
+        from confluent_kafka import TopicPartition as KTP
+
+        parts = sorted(self._consumer.list_topics(topic, timeout=5).topics[topic].partitions)
+        return [self._consumer.get_watermark_offsets(KTP(topic, p), timeout=5)[1] for p in parts]
+
     def poll_batch(self, max_messages: int, timeout_s: float) -> list[Message]:
         from confluent_kafka import KafkaError
 

@@ -102,13 +102,14 @@ class MemoryBus:
     def ensure_topics(
         self,
         names: Iterable[str],
-        partitions: int = DEFAULT_PARTITIONS,
+        partitions: int | None = None,
         retention_ms: int = DEFAULT_RETENTION_MS,
     ) -> None:
-        """Create missing topics with ``partitions``; ``retention_ms`` is not used in memory."""
+        """Create missing topics with ``partitions`` (default: the bus's own default);
+        ``retention_ms`` is not used in memory."""
         with self._cond:
             for name in names:
-                self._topic(name, partitions)
+                self._topic(name, partitions or self.default_partitions)
 
     def close(self) -> None:
         with self._cond:

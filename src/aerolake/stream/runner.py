@@ -222,12 +222,20 @@ class Runner:
     def lag(self) -> tuple[dict[str, int], dict[str, int]]:
         """Per assigned partition: (messages not yet processed, processed but not committed).
 
-        The first needs the log end, which only the memory bus reports; on Kafka it is left
-        out (see the report: a ``Consumer.end_offsets`` addition would fill it). The second is
+        The first needs the log end (the memory bus, or the Kafka consumer's high watermarks).
+        The second is
         at most one segment: persisted rows whose segment is still open."""
         ends: dict[TopicPartition, int] = {}
-        if isinstance(self.bus, _EndOffsets):
-            ends = {(RAW, p): end for p, end in enumerate(self.bus.end_offsets(RAW))}
+        reporter: _EndOffsets | None = None
+        for candidate in (self.bus, self._consumer):
+            if isinstance(candidate, _EndOffsets):
+                reporter = candidate
+                break
+        if reporter is not None:
+            try:
+                ends = {(RAW, p): end for p, end in enumerate(reporter.end_offsets(RAW))}
+            except Exception as exc:  # lag is a report, never a reason to stop consuming
+                log.warning("could not read the log end of %s: %s", RAW, exc)
         behind, uncommitted = {}, {}
         for tp, committed in self.committed.items():
             name = f"{tp[0]}[{tp[1]}]"
