@@ -474,6 +474,34 @@ def report_cmd(
     typer.echo(text)
 
 
+# --- stream ------------------------------------------------------------------------------------
+
+
+@app.command("stream")
+def stream_cmd(ctx: typer.Context) -> None:
+    """Run the speed layer: producer + processor under the supervisor, until SIGTERM/Ctrl-C."""
+    import logging
+
+    from aerolake.orchestration.stream import poll_interval, run_stream
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings(ctx)
+    console.print(
+        f"stream: source {settings.source} every {poll_interval(settings):.0f} s, "
+        f"bus {settings.redacted()['bus_url']}, lake {settings.redacted()['lake']}"
+    )
+    raise typer.Exit(run_stream(settings))
+
+
+@app.command("status")
+def status_cmd(ctx: typer.Context) -> None:
+    """Stream health: lag, throughput, restarts, dead letters, producer fallback."""
+    from aerolake.stream.status import format_status, read_status
+
+    for line in format_status(read_status(_settings(ctx).data_dir)):
+        console.print(line, highlight=False)
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 
