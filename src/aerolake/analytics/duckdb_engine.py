@@ -2,7 +2,12 @@
 
 Uses only the extensions built into the ``duckdb`` wheel (Parquet, ICU): it never installs or
 loads anything, so nothing is downloaded at run time. Sessions run in UTC, so timestamps come
-back as ``timestamp[us, tz=UTC]``. Local paths and globs only (``s3://`` would need httpfs).
+back as ``timestamp[us, tz=UTC]``.
+
+Inputs: local Parquet paths and globs are read by DuckDB itself (the fast path). Remote data
+(an ``s3://`` lake) comes as a :class:`pyarrow.dataset.Dataset`, which DuckDB scans lazily,
+with column and filter pushdown, through pyarrow's filesystem: ``s3://`` paths would need the
+httpfs extension, so :meth:`DuckDBEngine.register` refuses them.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from aerolake.analytics.engine import check_name, model_chain, render_sql
 from aerolake.errors import LakeError
@@ -47,22 +53,34 @@ class DuckDBEngine:
             config["temp_directory"] = temp_directory
         self._con = duckdb.connect(":memory:", config=config)
         self._con.execute("SET TimeZone = 'UTC'")
-        self._tables: dict[str, pa.Table] = {}
+        # Arrow objects behind registered views, kept alive as long as their view.
+        self._arrow: dict[str, pa.Table | ds.Dataset] = {}
 
-    def register(self, name: str, source: pa.Table | Sequence[str]) -> None:
+    def register(self, name: str, source: pa.Table | ds.Dataset | Sequence[str]) -> None:
+        """See :meth:`aerolake.analytics.engine.Engine.register`. Paths must be local:
+        a URL such as ``s3://...`` raises LakeError (register a dataset instead)."""
         check_name(name)
-        if isinstance(source, pa.Table):
+        if isinstance(source, pa.Table | ds.Dataset):
             self._con.execute(f"DROP VIEW IF EXISTS {name}")
             self._con.register(name, source)
-            self._tables[name] = source  # keep the table alive as long as the view
+            self._arrow[name] = source
             return
         paths = list(source)
         if not paths or not all(isinstance(p, str) for p in paths):
             raise ValueError(
-                f"register({name!r}) needs an Arrow table or a non-empty list of paths"
+                f"register({name!r}) needs an Arrow table, a pyarrow dataset or a non-empty "
+                "list of paths"
+            )
+        remote = next((p for p in paths if "://" in p and not p.startswith("file://")), None)
+        if remote is not None:
+            raise LakeError(
+                f"register({name!r}): the DuckDB engine reads local Parquet paths only, got "
+                f"{remote!r} (reading it would need DuckDB's httpfs extension, which aerolake "
+                "never downloads). Pass a pyarrow dataset over the remote filesystem instead: "
+                "Lake.engine_source(table, partitions) gives one for an s3:// lake."
             )
         files = ", ".join(_quote(p) for p in paths)
-        if self._tables.pop(name, None) is not None:
+        if self._arrow.pop(name, None) is not None:
             self._con.unregister(name)
         self._con.execute(
             f"CREATE OR REPLACE TEMP VIEW {name} AS "
@@ -84,4 +102,4 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self._con.close()
-        self._tables.clear()
+        self._arrow.clear()

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from aerolake.errors import ConfigError
 
@@ -30,9 +31,11 @@ _DEPENDS = re.compile(r"^--\s*depends:\s*(.*)$", re.MULTILINE)
 class Engine(Protocol):
     """A SQL engine that runs aerolake's models over registered inputs."""
 
-    def register(self, name: str, source: pa.Table | Sequence[str]) -> None:
-        """Expose ``source`` as view ``name``: an Arrow table, or Parquet file paths/globs read
-        with hive partitioning. Replaces an earlier view of that name."""
+    def register(self, name: str, source: pa.Table | ds.Dataset | Sequence[str]) -> None:
+        """Expose ``source`` as view ``name``: an Arrow table, a pyarrow dataset (read through
+        its own filesystem, e.g. S3), or local Parquet file paths/globs read with hive
+        partitioning. Replaces an earlier view of that name. Lake callers pass
+        :meth:`aerolake.lake.Lake.engine_source`, which picks paths or a dataset."""
         ...
 
     def run(self, model: str, params: Mapping[str, object] | None = None) -> pa.Table:

@@ -40,6 +40,7 @@ from typing import Final, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from aerolake.analytics.engine import Engine
 from aerolake.analytics.flights_schema import FLIGHT_SCHEMA
@@ -133,14 +134,14 @@ def model_params(
 
 def segment(
     engine: Engine,
-    silver: pa.Table | Sequence[str],
+    silver: pa.Table | ds.Dataset | Sequence[str],
     *,
     rules: SegmentationRules = SegmentationRules(),
     window: tuple[datetime, datetime] | None = None,
     data_source: DataSource = "batch",
     parts: int = 1,
 ) -> Segmentation:
-    """Cut ``silver`` (an Arrow table or Parquet paths) into flights on ``engine``.
+    """Cut ``silver`` (an Arrow table, a pyarrow dataset or Parquet paths) into flights.
 
     Registers the views ``silver`` and ``airports`` on the engine (replacing earlier ones).
     ``parts`` (1-16) runs the model once per group of aircraft (by the last hex digit of
@@ -150,7 +151,7 @@ def segment(
     """
     if not 1 <= parts <= len(_HEX_DIGITS):
         raise ValueError(f"parts must be between 1 and {len(_HEX_DIGITS)}, got {parts}")
-    if not isinstance(silver, pa.Table) and not list(silver):
+    if not isinstance(silver, pa.Table | ds.Dataset) and not list(silver):
         silver = SILVER_SCHEMA.empty_table()
     engine.register("silver", silver)
     engine.register("airports", load_airports().table())
@@ -174,7 +175,7 @@ def segment(
 
 def segment_flights(
     engine: Engine,
-    silver: pa.Table | Sequence[str],
+    silver: pa.Table | ds.Dataset | Sequence[str],
     *,
     rules: SegmentationRules = SegmentationRules(),
     window: tuple[datetime, datetime] | None = None,

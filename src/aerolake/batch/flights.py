@@ -24,6 +24,7 @@ from aerolake.analytics.flights_schema import FLIGHT_SCHEMA
 from aerolake.analytics.segment import SegmentationRules, segment
 from aerolake.batch.lineage import Lineage, signature
 from aerolake.lake import GOLD_FLIGHTS, GOLD_STATES, Lake, Partition
+from aerolake.schema import GOLD_STATE_SCHEMA
 from aerolake.settings import Settings
 
 ONE_DAY = dt.timedelta(days=1)
@@ -99,11 +100,8 @@ def _build_range(
     read_from, read_to = first - ONE_DAY, last + ONE_DAY
     parts = [p for p in lake.partitions(GOLD_STATES) if read_from <= _day(p) <= read_to]
     rows = sum(m.rows for m in lake.manifests(GOLD_STATES, parts))
-    source: pa.Table | list[str] = (
-        lake.uris(GOLD_STATES, parts)
-        if lake.fs.type_name == "local"
-        else lake.read(GOLD_STATES, parts)
-    )
+    # Local paths, or a lazy dataset on S3: the engine streams it, never all in memory.
+    source = lake.engine_source(GOLD_STATES, parts, GOLD_STATE_SCHEMA)
     window = (_midnight(first), _midnight(last + ONE_DAY))
     result = segment(
         engine,  # type: ignore[arg-type]

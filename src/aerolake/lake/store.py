@@ -142,6 +142,20 @@ class Lake:
             partition_base_dir=self.path(table),
         )
 
+    def engine_source(
+        self, table: str, partitions: PartitionFilter = None, schema: pa.Schema | None = None
+    ) -> list[str] | ds.Dataset:
+        """What a SQL engine should read for ``table`` (``Engine.register``), hive partition
+        columns included: the committed files' paths on a local lake (engines read them
+        natively, fastest), else a lazy :meth:`dataset` over the lake's filesystem (S3), so no
+        engine needs its own S3 client. An empty selection gives an empty dataset of
+        ``schema`` plus the partition columns. Reads manifests only, never data."""
+        if lakefs.is_local(self.fs):
+            uris = self.uris(table, partitions)
+            if uris:
+                return uris
+        return self.dataset(table, partitions, schema)
+
     def read(
         self,
         table: str,

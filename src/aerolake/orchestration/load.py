@@ -37,6 +37,7 @@ from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from aerolake.analytics.engine import Engine, load_model, open_engine
 from aerolake.analytics.flights_schema import FLIGHT_SCHEMA
@@ -272,7 +273,9 @@ class _Models:
         self.register("airports", load_airports().table())
         self.register("flights", *self._source(GOLD_FLIGHTS, None, FLIGHT_SCHEMA))
 
-    def register(self, view: str, source: pa.Table | list[str], rows: int | None = None) -> None:
+    def register(
+        self, view: str, source: pa.Table | ds.Dataset | list[str], rows: int | None = None
+    ) -> None:
         self.engine.register(view, source)
         self.rows_in[view] = source.num_rows if isinstance(source, pa.Table) else rows or 0
 
@@ -311,16 +314,13 @@ class _Models:
 
     def _source(
         self, table: str, partitions: Sequence[Mapping[str, object]] | None, schema: pa.Schema
-    ) -> tuple[pa.Table | list[str], int]:
-        """Parquet URIs for a local lake (the engine reads them), else the rows; and a count."""
+    ) -> tuple[pa.Table | ds.Dataset | list[str], int]:
+        """What the engine reads (:meth:`Lake.engine_source`: local paths, or a lazy dataset on
+        S3) and its row count from the manifests."""
         if partitions is not None and not partitions:
             return schema.empty_table(), 0
-        if self.lake.fs.type_name != "local":
-            rows = self.lake.read(table, partitions, schema=schema).select(schema.names)
-            return rows, rows.num_rows
-        manifests = self.lake.manifests(table, partitions)
-        uris = self.lake.uris(table, partitions)
-        return (uris or schema.empty_table()), sum(m.rows for m in manifests)
+        rows = sum(m.rows for m in self.lake.manifests(table, partitions))
+        return self.lake.engine_source(table, partitions, schema), rows
 
 
 def _watermark_name(table: str) -> str:
