@@ -171,3 +171,18 @@ def test_deadletter_message_names_reason_origin_and_truncates_payload() -> None:
     assert out["truncated"] is True
     assert len(out["payload"]) == MAX_MESSAGE_BYTES
     assert out["payload"].startswith("\ufffd")
+
+
+def test_a_fractional_category_is_a_wrong_type_not_truncated() -> None:
+    fine = encode_batch(states(1))[0][1]
+    decoded = decode_batch([orjson.dumps(good(category=3.5)), fine], now=NOW)
+    assert [(d.index, d.reason) for d in decoded.deadletters] == [(0, "wrong_type:category")]
+    assert decoded.index.tolist() == [1]
+
+
+def test_a_boolean_number_among_many_fine_messages_is_found() -> None:
+    fine = [v for _, v in encode_batch(states(50))]
+    batch = [*fine[:20], orjson.dumps(good(vertrate=False)), *fine[20:]]
+    decoded = decode_batch(batch, now=NOW)
+    assert [(d.index, d.reason) for d in decoded.deadletters] == [(20, "wrong_type:vertrate")]
+    assert decoded.states.num_rows == 50

@@ -23,8 +23,10 @@ outside 0..20, ``ingested_at`` outside 1970..2100).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -65,7 +67,8 @@ FIELDS: Final[tuple[tuple[str, Kind, bool, bool], ...]] = (
 )
 REQUIRED: Final[frozenset[str]] = frozenset(n for n, _, _, req in FIELDS if req)
 ALLOWED: Final[frozenset[str]] = frozenset(n for n, *_ in FIELDS)
-_BOOL_FIELDS: Final[tuple[str, ...]] = tuple(n for n, k, _, _ in FIELDS if k == "bool")
+_NUM_FIELDS: Final[tuple[str, ...]] = tuple(n for n, k, _, _ in FIELDS if k == "num")
+_TIME: Final = operator.itemgetter("time")
 _ARROW: Final[dict[Kind, pa.DataType]] = {
     "int": pa.int64(),
     "num": pa.float64(),
@@ -141,6 +144,8 @@ def _parse(values: Sequence[bytes], keep: list[int]) -> tuple[list[Any], list[in
     """Parse ``values[i]`` for i in ``keep``: (objects, their indices, indices of invalid JSON)."""
     loads = orjson.loads
     try:
+        if len(keep) == len(values):
+            return list(map(loads, values)), keep, []
         return [loads(values[i]) for i in keep], keep, []
     except orjson.JSONDecodeError:
         pass
@@ -156,10 +161,55 @@ def _parse(values: Sequence[bytes], keep: list[int]) -> tuple[list[Any], list[in
     return objs, ok, bad
 
 
-def _to_struct(objs: list[Any], idx: list[int], dead: dict[int, str]) -> tuple[pa.Array, list[int]]:
+def _shapes_ok(objs: list[Any]) -> bool:
+    """True when every object certainly passes the key and integer checks of :func:`problem`.
+
+    Batch-wide and cheap: the distinct classes, key sequences and integer-field value classes
+    are collected in C loops and each distinct one is judged once.
+    """
+    if not set(map(type, objs)) <= {dict}:
+        return False
+    if not all(
+        REQUIRED.issubset(keys) and ALLOWED.issuperset(keys) for keys in set(map(tuple, objs))
+    ):
+        return False
+    # arrow truncates 1.5 to 1 in an int64 field, so fractional integers must not reach it
+    return set(map(type, map(_TIME, objs))) <= {int} and set(
+        map(type, map(dict.get, objs, repeat("category")))
+    ) <= {int, type(None)}
+
+
+def _screen_objects(
+    objs: list[Any], idx: list[int], dead: dict[int, str]
+) -> tuple[list[Any], list[int]]:
+    """Drop objects with a wrong key set or a non-integer integer field, with their reason."""
+    if _shapes_ok(objs):
+        return objs, idx
+    kept_objs: list[Any] = []
+    kept_idx: list[int] = []
+    for o, i in zip(objs, idx, strict=True):
+        ok = (
+            o.__class__ is dict
+            and o.keys() >= REQUIRED
+            and o.keys() <= ALLOWED
+            and o["time"].__class__ is int
+            and o.get("category").__class__ in (int, type(None))
+        )
+        reason = None if ok else problem(o)
+        if reason is None:
+            kept_objs.append(o)
+            kept_idx.append(i)
+        else:
+            dead[i] = reason
+    return kept_objs, kept_idx
+
+
+def _to_struct(
+    objs: list[Any], idx: list[int], dead: dict[int, str]
+) -> tuple[pa.StructArray, list[Any], list[int]]:
     """Convert checked objects to the contract struct; anything arrow refuses is dead-lettered."""
     try:
-        return pa.array(objs, type=_STRUCT), idx
+        return pa.array(objs, type=_STRUCT), objs, idx
     except (pa.ArrowException, OverflowError, TypeError, ValueError):
         pass
     keep_objs: list[Any] = []
@@ -176,45 +226,31 @@ def _to_struct(objs: list[Any], idx: list[int], dead: dict[int, str]) -> tuple[p
             keep_idx.append(i)
         else:
             dead[i] = reason
-    return pa.array(keep_objs, type=_STRUCT), keep_idx
+    return pa.array(keep_objs, type=_STRUCT), keep_objs, keep_idx
 
 
 def decode_batch(values: Sequence[bytes], *, now: dt.datetime, batch_id: str = "stream") -> Decoded:
     """Decode raw message values into canonical states, dead-lettering contract violations.
 
     ``now`` (UTC) fills ``ingested_at`` where the message has none; ``batch_id`` likewise.
-    Pure. Cost is one ``orjson.loads`` per message plus vectorised Arrow work; the exact
-    per-message check (:func:`problem`) runs only on messages a cheap screen flags.
+    Pure. Cost is one ``orjson.loads`` per message, one arrow conversion of the batch and a
+    few batch-wide screens; the exact per-message check (:func:`problem`) runs only on
+    messages a screen flags.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware UTC")
     dead: dict[int, str] = {}
-    keep = [i for i, v in enumerate(values) if len(v) <= MAX_MESSAGE_BYTES]
-    if len(keep) < len(values):
-        dead.update((i, "oversized") for i in set(range(len(values))).difference(keep))
+    n = len(values)
+    oversized = np.flatnonzero(np.fromiter(map(len, values), np.int64, n) > MAX_MESSAGE_BYTES)
+    keep = list(range(n))
+    if len(oversized):
+        dead.update((int(i), "oversized") for i in oversized)
+        keep = sorted(set(keep).difference(dead))
     objs, idx, bad_json = _parse(values, keep)
     dead.update((i, "invalid_json") for i in bad_json)
-
-    # Cheap screen: exact key set and an integer time; anything else gets the exact check.
-    screened = [
-        o.__class__ is dict
-        and o.keys() >= REQUIRED
-        and o.keys() <= ALLOWED
-        and o["time"].__class__ is int
-        for o in objs
-    ]
-    if not all(screened):
-        kept_objs, kept_idx = [], []
-        for o, i, ok in zip(objs, idx, screened, strict=True):
-            reason = None if ok else problem(o)
-            if reason is None:
-                kept_objs.append(o)
-                kept_idx.append(i)
-            else:
-                dead[i] = reason
-        objs, idx = kept_objs, kept_idx
-    struct, idx = _to_struct(objs, idx, dead)
-    struct, idx = _screen_values(struct, idx, values, dead)
+    objs, idx = _screen_objects(objs, idx, dead)
+    struct, objs, idx = _to_struct(objs, idx, dead)
+    struct, idx = _screen_values(struct, objs, idx, dead)
 
     deadletters = [DeadLetter(i, dead[i], bytes(values[i])) for i in sorted(dead)]
     return Decoded(
@@ -226,7 +262,7 @@ def decode_batch(values: Sequence[bytes], *, now: dt.datetime, batch_id: str = "
 
 
 def _screen_values(
-    struct: pa.StructArray, idx: list[int], values: Sequence[bytes], dead: dict[int, str]
+    struct: pa.StructArray, objs: list[Any], idx: list[int], dead: dict[int, str]
 ) -> tuple[pa.StructArray, list[int]]:
     """Vectorised checks arrow's conversion cannot make: nulls in not-null fields, booleans
     given where numbers are expected (arrow reads ``true`` as 1.0), category range."""
@@ -236,13 +272,12 @@ def _screen_values(
     suspect = np.zeros(n, dtype=bool)
     for name in ("time", "icao24", "source"):
         suspect |= np.asarray(struct.field(name).is_null(), dtype=bool)
-    # Every JSON boolean is one ``true``/``false`` token; if the payload has no more tokens
-    # than the bool fields hold values, no number field can be a boolean.
-    tokens = np.fromiter(
-        (values[i].count(b"true") + values[i].count(b"false") for i in idx), np.int64, n
-    )
-    bools = sum(np.asarray(struct.field(b).is_valid(), dtype=np.int64) for b in _BOOL_FIELDS)
-    suspect |= tokens > bools
+    # A boolean in a number field arrives as exactly 0.0 or 1.0: only such rows are looked at.
+    for name in _NUM_FIELDS:
+        values = np.asarray(struct.field(name).fill_null(0.5), dtype=np.float64)
+        flagged = np.flatnonzero((values == 0.0) | (values == 1.0))
+        if len(flagged):
+            suspect[flagged[[objs[j].get(name).__class__ is bool for j in flagged]]] = True
     out_of_range = np.zeros(n, dtype=bool)
     range_reason = np.full(n, "", dtype=object)
     for name, (lo, hi) in _RANGES.items():
@@ -256,7 +291,7 @@ def _screen_values(
         return struct, idx
     keep = np.ones(n, dtype=bool)
     for j in np.flatnonzero(suspect | out_of_range):
-        reason = problem(orjson.loads(values[idx[j]])) if suspect[j] else None
+        reason = problem(objs[j]) if suspect[j] else None
         if reason is None and out_of_range[j]:
             reason = str(range_reason[j])
         if reason is not None:

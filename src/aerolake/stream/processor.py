@@ -17,9 +17,11 @@ persist state -> advance the source cursor); a crash before the commit replays t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -28,24 +30,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aerolake.refdata.airports import AirportIndex
+from aerolake.refdata.countries import parse_icao24
 from aerolake.refdata.enrich import enrich
 from aerolake.stream.bus import Message
+from aerolake.stream.fleet import EVENT_COLUMNS, PHASES, BatchTracked, runs, track_batch
 from aerolake.stream.messages import DeadLetter, decode_batch
 from aerolake.stream.schema import ENRICHED_SCHEMA
-from aerolake.stream.tracker import (
-    EVICT_AFTER_S,
-    GAP_S,
-    AircraftState,
-    Alert,
-    Phase,
-    Point,
-    Rejected,
-    evict,
-    track_run,
-)
-from aerolake.validate import Rules, validate
+from aerolake.stream.tracker import EVICT_AFTER_S, GAP_S, AircraftState, Alert, evict
+from aerolake.validate import MIN_TIME, Rules, validate
 
 FALLBACK_SOURCE: Final[str] = "simulator-fallback"
+_PHASE_NAMES: Final[pa.Array] = pa.array(PHASES, pa.string())
 
 
 @dataclass(frozen=True)
@@ -66,6 +61,17 @@ class ProcessorStats:
     alerts: int = 0
     evicted: int = 0
     deadletters: Counter[str] = field(default_factory=Counter)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Processor:
@@ -94,7 +100,17 @@ class Processor:
         )
 
     def process(self, messages: Sequence[Message], now: dt.datetime) -> ProcessResult:
-        """Process one batch. ``now`` (UTC) bounds future times and stamps ``ingested_at``."""
+        """Process one batch. ``now`` (UTC) bounds future times and stamps ``ingested_at``.
+
+        The cyclic garbage collector is paused for the batch: decoding and tracking allocate
+        hundreds of thousands of short-lived, acyclic objects, and the full collections they
+        would trigger walk the whole heap (a bus backlog included), which cost more than the
+        processing itself. What the batch frees is freed by reference counting.
+        """
+        with _gc_paused():
+            return self._process(messages, now)
+
+    def _process(self, messages: Sequence[Message], now: dt.datetime) -> ProcessResult:
         values = [m.value for m in messages]
         decoded = decode_batch(values, now=now)
         dead = list(decoded.deadletters)
@@ -117,23 +133,33 @@ class Processor:
         valid = checked.valid
         rows = valid.column("batch_id").cast(pa.int64()).to_numpy()
         valid = valid.set_column(bid, "batch_id", states.column("batch_id").take(rows))
-        order = pc.sort_indices(valid, [("icao24", "ascending"), ("time", "ascending")])
-        valid, rows = valid.take(order), rows[order.to_numpy()]
-
-        flight_ids, phases, alerts, updates, rejected = self._track(valid)
-        for j, reason in rejected:
-            i = int(decoded.index[rows[j]])
-            dead.append(DeadLetter(i, reason, values[i]))
-        keep = np.array([f is not None for f in flight_ids], dtype=bool)
-        kept = pa.array(np.flatnonzero(keep))
-        silver = enrich(valid.take(kept), self.aircraft)
-        enriched = self._finish(
-            silver,
-            category=decoded.category.take(pa.array(rows[keep])),
-            flight_ids=[f for f in flight_ids if f is not None],
-            phases=[p for p in phases if p is not None],
+        # icao24 is 6 lower-case hex digits after validation: sort on (address, time) as integers
+        key = (parse_icao24(valid.column("icao24")) << np.int64(34)) | (
+            valid.column("time").to_numpy() - MIN_TIME
         )
-        evicted = self._evict(valid, now)
+        order = np.argsort(key, kind="stable")
+        valid, rows = valid.take(pa.array(order)), rows[order]
+
+        latest = pc.max(valid.column("time")).as_py()  # rejected rows count for eviction too
+        tracked = self._track(valid)
+        rejected = np.flatnonzero(tracked.flight < 0)
+        for j in rejected.tolist():
+            i = int(decoded.index[rows[j]])
+            dead.append(DeadLetter(i, "implausible_jump", values[i]))
+        if len(rejected):
+            kept = np.flatnonzero(tracked.flight >= 0)
+            valid, rows = valid.take(pa.array(kept)), rows[kept]
+            flight, phase = tracked.flight[kept], tracked.phase[kept]
+        else:
+            flight, phase = tracked.flight, tracked.phase
+        enriched = self._finish(
+            enrich(valid, self.aircraft),
+            category=decoded.category.take(pa.array(rows)),
+            flight_ids=pa.array(tracked.flight_ids, pa.string()).take(pa.array(flight)),
+            phases=_PHASE_NAMES.take(pa.array(phase)),
+        )
+        evicted = self._evict(latest, now)
+        alerts = [out for out in tracked.outputs if isinstance(out, Alert)]
 
         dead.sort(key=lambda d: d.index)
         self.stats.messages += len(messages)
@@ -141,80 +167,47 @@ class Processor:
         self.stats.alerts += len(alerts)
         self.stats.evicted += len(evicted)
         self.stats.deadletters.update(d.reason for d in dead)
-        return ProcessResult(enriched, dead, alerts, updates, evicted)
+        return ProcessResult(enriched, dead, alerts, tracked.states, evicted)
 
-    def _track(
-        self, valid: pa.Table
-    ) -> tuple[
-        list[str | None],
-        list[Phase | None],
-        list[Alert],
-        list[AircraftState],
-        list[tuple[int, str]],
-    ]:
-        """Run the tracker per aircraft over ``valid`` (sorted by icao24, time)."""
-        n = valid.num_rows
-        icao = valid.column("icao24").to_pylist()
-        altitude = pc.coalesce(valid.column("baroaltitude"), valid.column("geoaltitude"))
-        points = list(
-            map(
-                Point._make,
-                zip(
-                    icao,
-                    valid.column("time").to_pylist(),
-                    valid.column("lat").to_pylist(),
-                    valid.column("lon").to_pylist(),
-                    altitude.to_pylist(),
-                    valid.column("vertrate").to_pylist(),
-                    valid.column("onground").to_pylist(),
-                    valid.column("callsign").to_pylist(),
-                    valid.column("squawk").to_pylist(),
-                    valid.column("lastposupdate").to_pylist(),
-                    strict=True,
-                ),
-            )
-        )
-        flight_ids: list[str | None] = []
-        phases: list[Phase | None] = []
-        alerts: list[Alert] = []
-        updates: list[AircraftState] = []
-        rejected: list[tuple[int, str]] = []
-        starts = [0, *(i for i in range(1, n) if icao[i] != icao[i - 1])] if n else []
+    def _track(self, valid: pa.Table) -> BatchTracked:
+        """Run the tracker over ``valid`` (sorted by icao24, time); keep the new states."""
+        keys, starts = runs(valid.column("icao24"))
         states, dormant = self.states, self._dormant
-        for a, b in zip(starts, [*starts[1:], n], strict=False):
-            key = icao[a]
-            previous = states.get(key) or dormant.pop(key, None)
-            result = track_run(previous, points[a:b])
-            states[key] = result.state
-            updates.append(result.state)
-            flight_ids.extend(result.flight_ids)
-            phases.extend(result.phases)
-            for out in result.outputs:
-                if isinstance(out, Alert):
-                    alerts.append(out)
-            if any(isinstance(out, Rejected) for out in result.outputs):
-                rejected.extend(
-                    (a + k, "implausible_jump")
-                    for k, f in enumerate(result.flight_ids)
-                    if f is None
-                )
-        return flight_ids, phases, alerts, updates, rejected
+        previous = [states.get(k) or dormant.pop(k, None) for k in keys]
+        events = pa.table(
+            [
+                valid.column("icao24"),
+                valid.column("time"),
+                valid.column("lat"),
+                valid.column("lon"),
+                pc.coalesce(valid.column("baroaltitude"), valid.column("geoaltitude")),
+                valid.column("vertrate"),
+                valid.column("onground"),
+                valid.column("callsign"),
+                valid.column("squawk"),
+                valid.column("lastposupdate"),
+            ],
+            names=list(EVENT_COLUMNS),
+        )
+        tracked = track_batch(previous, starts, events)
+        states.update(zip(keys, tracked.states, strict=True))
+        return tracked
 
     def _finish(
         self,
         silver: pa.Table,
         *,
         category: pa.Array,
-        flight_ids: list[str],
-        phases: list[Phase],
+        flight_ids: pa.Array,
+        phases: pa.Array,
     ) -> pa.Table:
         nearest = self._nearest_airport(silver)
         persist = pc.invert(pc.equal(silver.column("source"), FALLBACK_SOURCE))
         columns = [
             *silver.columns,
             category,
-            pa.array(flight_ids, pa.string()),
-            pa.array(phases, pa.string()),
+            flight_ids,
+            phases,
             nearest,
             persist,
         ]
@@ -243,13 +236,13 @@ class Processor:
             codes[rows[hit]] = self._airport_codes[index[hit]]
         return pa.array(codes, pa.string())
 
-    def _evict(self, valid: pa.Table, now: dt.datetime) -> list[AircraftState]:
+    def _evict(self, latest_time: int | None, now: dt.datetime) -> list[AircraftState]:
         """Evict on aircraft time; keep evicted states aside for the gap so flights resume.
 
         The watermark never passes ``now`` + 60 s: one vector from the future (validation
         tolerates a day) must not evict every aircraft."""
-        if valid.num_rows:
-            latest = min(int(pc.max(valid.column("time")).as_py()), int(now.timestamp()) + 60)
+        if latest_time is not None:
+            latest = min(latest_time, int(now.timestamp()) + 60)
             self._watermark = max(self._watermark, latest)
         mark = self._watermark
         self.states, evicted = evict(self.states, mark, EVICT_AFTER_S)

@@ -263,14 +263,13 @@ def _step(s: AircraftState | None, e: Point) -> tuple[AircraftState, list[Output
     return state, outputs
 
 
-def _bounded(trail: list[TrailPoint]) -> tuple[TrailPoint, ...]:
-    """The newest TRAIL_POINTS points within TRAIL_S of the newest one."""
-    trail = trail[-TRAIL_POINTS:]
-    if trail:
-        oldest = trail[-1].time - TRAIL_S
-        while trail[0].time < oldest:
-            trail.pop(0)
-    return tuple(trail)
+def _bounded(trail: Sequence[TrailPoint]) -> tuple[TrailPoint, ...]:
+    """The newest TRAIL_POINTS points within TRAIL_S of the newest one (``trail`` in time order)."""
+    kept = tuple(trail[-TRAIL_POINTS:])
+    if kept and kept[0].time < kept[-1].time - TRAIL_S:
+        oldest = kept[-1].time - TRAIL_S
+        kept = kept[next(i for i, p in enumerate(kept) if p.time >= oldest) :]
+    return kept
 
 
 def track_run(state: AircraftState | None, events: Sequence[Point]) -> Tracked:
