@@ -199,3 +199,11 @@ def test_a_slow_client_gets_a_snapshot_instead_of_a_backlog() -> None:
     seen = {a["icao24"] for a in snapshots[-1]["aircraft"]}
     seen |= {a["icao24"] for m in pending[last + 1 :] for a in m["added"]}
     assert seen == {f"{i:06x}" for i in range(10)}  # the client still ends with the full picture
+
+
+def test_bbox_in_the_url_filters_the_first_snapshot(client: TestClient) -> None:
+    with client.websocket_connect("/ws/live?bbox=10,70,30,80") as ws:
+        assert [a["icao24"] for a in ws.receive_json()["aircraft"]] == ["aaaaaa"]
+    with client.websocket_connect("/ws/live?bbox=10,70") as ws:
+        assert len(ws.receive_json()["aircraft"]) == 2
+        assert "showing everything" in receive_until(ws, "error")["message"]

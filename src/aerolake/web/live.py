@@ -133,16 +133,18 @@ class LiveHub:
     # --- feeding (any thread) ----------------------------------------------------------------
 
     def update(self, rows: pa.Table | pa.RecordBatch | Sequence[Mapping[str, Any]]) -> int:
-        """Fold enriched rows (ENRICHED_SCHEMA table or dicts) in; returns rows applied."""
+        """Fold enriched rows (ENRICHED_SCHEMA table or dicts) in; returns rows applied.
+
+        Objects are built before taking the lock, so readers wait only for the bookkeeping."""
+        prepared = []
+        for row in iter_rows(rows):
+            icao = row.get("icao24")
+            if isinstance(icao, str) and icao.strip():
+                obj = aircraft_object(row, first_seen=0, stale=False)
+                prepared.append((obj["icao24"], row_time(row), obj))
         now = self.clock()
-        applied = 0
         with self._lock:
-            for row in iter_rows(rows):
-                icao = row.get("icao24")
-                if not isinstance(icao, str) or not icao.strip():
-                    continue
-                if self._apply(icao.strip().lower(), row, now):
-                    applied += 1
+            applied = sum(self._apply(icao, t, obj, now) for icao, t, obj in prepared)
             self._arrivals.append((now, applied))
             self.rows_received += applied
             self.last_update = now
@@ -252,8 +254,7 @@ class LiveHub:
 
     # --- internals (lock held) ---------------------------------------------------------------
 
-    def _apply(self, icao: str, row: dict[str, Any], now: float) -> bool:
-        t = row_time(row)
+    def _apply(self, icao: str, t: float, obj: dict[str, Any], now: float) -> bool:
         slot = self._index.get(icao)
         if slot is None:
             slot = self._allocate(icao)
@@ -263,7 +264,7 @@ class LiveHub:
             self._present[slot] = True
         elif t < self._time[slot]:
             return False
-        obj = aircraft_object(row, first_seen=int(self._first[slot]), stale=False)
+        obj["first_seen"] = int(self._first[slot])
         self._time[slot] = t
         self._recv[slot] = now
         self._stale[slot] = False

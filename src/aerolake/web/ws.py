@@ -157,7 +157,14 @@ class Broadcaster:
             await websocket.close(code=1013)
             return
         client = Client(websocket, self.cadence, self.hub.clock())
+        problem = None
+        try:  # an optional first view: /ws/live?bbox=lamin,lomin,lamax,lomax
+            client.bbox = parse_bbox(websocket.query_params.get("bbox"))
+        except ValueError as exc:
+            problem = f"{exc}; showing everything"
         self.snapshot(client)
+        if problem:
+            self.reply(client, error_message(problem), "error")
         self.clients.add(client)
         self.metrics.ws_clients.inc()
         sender = asyncio.create_task(_send_loop(client))
