@@ -27,7 +27,8 @@ if [[ -f "$PINS" ]]; then
     constraint=(--constraint "$PINS")
 fi
 "$VENV/bin/python" -m pip install --quiet "${constraint[@]}" "apache-airflow==$AIRFLOW_VERSION"
-# aerolake itself, without its extras; its own dependencies resolve against Airflow's pins.
-"$VENV/bin/python" -m pip install --quiet "${constraint[@]}" -e .
+# aerolake itself with its PostgreSQL driver (the serving load DAG); its dependencies resolve
+# against the same pins.
+"$VENV/bin/python" -m pip install --quiet "${constraint[@]}" -e ".[postgres]"
 echo "$want" >"$STAMP"
 echo "airflow $AIRFLOW_VERSION installed in $VENV"
