@@ -281,3 +281,27 @@ def test_s3_chain_equals_local_and_reruns_write_nothing(tmp_path: Path, s3_lake_
     assert (again["silver_built"], again["merge_changed"], again["flights_built"]) == (0, [], 0)
     assert again["load_nothing"]
     assert lake_state(remote) == before
+
+
+@pytest.mark.slow
+@pytest.mark.s3
+def test_simulated_flights_on_s3_match_ground_truth(tmp_path: Path, s3_lake_url: str) -> None:
+    """test_batch_truth's scenario with the lake on S3."""
+    from aerolake.orchestration.batch import run_batch
+    from aerolake.orchestration.evaluate import score_flights
+    from aerolake.orchestration.history import read_ground_truth, write_history
+
+    lake, settings = open_s3_lake(s3_lake_url, tmp_path)
+    out = tmp_path / "simulated"
+    start = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
+    write_history(out, settings.region_def, start, 12, aircraft=120, seed=7, fmt="csv.gz")
+    assert not ingest(lake, [out]).failed
+    summary = run_batch(settings, lake)
+    flights = lake.read(GOLD_FLIGHTS)
+    assert summary.flights == flights.num_rows > 0
+    score = score_flights(read_ground_truth(out), flights)
+    assert score.scored > 150
+    assert score.rate >= 0.98, score.outcomes
+    before = lake_state(lake)
+    assert run_batch(settings, lake).nothing_to_do
+    assert lake_state(lake) == before

@@ -103,3 +103,19 @@ def test_dataset_view_replaces_a_path_view_and_back(
     assert day1.num_rows > 0 and day2.num_rows > 0
     assert set(day1.column("icao24").to_pylist()) != set(day2.column("icao24").to_pylist())
     assert rows(again) == rows(day1)
+
+
+def test_a_dataset_that_fails_to_read_raises_lake_error(
+    tmp_path: Path, gold: tuple[pa.Table, pa.Table]
+) -> None:
+    lake = Lake.open(str(tmp_path / "lake"))
+    write_day(lake, DAY1, *gold)
+    dataset = lake.dataset(GOLD_STATES, None, GOLD_STATE_SCHEMA)
+    for path in lake.files(GOLD_STATES):  # as if the storage lost them mid-run
+        os.remove(path)
+    engine = DuckDBEngine(threads=1)
+    try:
+        with pytest.raises(LakeError, match="could not read its input"):
+            segment_flights(engine, dataset)
+    finally:
+        engine.close()

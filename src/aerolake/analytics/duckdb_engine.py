@@ -22,6 +22,9 @@ import pyarrow.dataset as ds
 from aerolake.analytics.engine import check_name, model_chain, render_sql
 from aerolake.errors import LakeError
 
+#: How DuckDB reports an error raised by pyarrow while it scans a registered Arrow object.
+_ARROW_READ_FAILED = "reading the stream registered as"
+
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
@@ -98,6 +101,14 @@ class DuckDBEngine:
         except duckdb.IOException as exc:
             raise LakeError(
                 f"model {model!r} could not read its input: {exc}. Check the registered paths."
+            ) from exc
+        except duckdb.InvalidInputException as exc:
+            # A registered dataset whose filesystem failed (S3 unreachable, a file gone).
+            if _ARROW_READ_FAILED not in str(exc):
+                raise
+            raise LakeError(
+                f"model {model!r} could not read its input: {exc}. Check the lake's storage "
+                "(for S3: AEROLAKE_S3_ENDPOINT, credentials, network) and retry."
             ) from exc
 
     def close(self) -> None:
