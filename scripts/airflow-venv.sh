@@ -20,15 +20,26 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
     exit 0
 fi
 
+echo "installing apache-airflow $AIRFLOW_VERSION into $VENV (a few minutes the first time)"
 test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
+LOG="$VENV/install.log"
+: >"$LOG"
+pip_install() {
+    # pip's chatter goes to the log; on failure its tail is shown.
+    if ! "$VENV/bin/python" -m pip install --quiet "$@" >>"$LOG" 2>&1; then
+        tail -n 40 "$LOG" >&2
+        echo "airflow-venv: pip install $* failed (full log: $LOG)" >&2
+        exit 1
+    fi
+}
+pip_install --upgrade pip
 constraint=()
 if [[ -f "$PINS" ]]; then
     constraint=(--constraint "$PINS")
 fi
-"$VENV/bin/python" -m pip install --quiet "${constraint[@]}" "apache-airflow==$AIRFLOW_VERSION"
+pip_install "${constraint[@]}" "apache-airflow==$AIRFLOW_VERSION"
 # aerolake itself with its PostgreSQL driver (the serving load DAG); its dependencies resolve
 # against the same pins.
-"$VENV/bin/python" -m pip install --quiet "${constraint[@]}" -e ".[postgres]"
+pip_install "${constraint[@]}" -e ".[postgres]"
 echo "$want" >"$STAMP"
 echo "airflow $AIRFLOW_VERSION installed in $VENV"
