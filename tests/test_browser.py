@@ -194,7 +194,12 @@ def watched(browser: Any, server: Server, request: pytest.FixtureRequest) -> Ite
     page = context.new_page()
     errors: list[str] = []
     foreign: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(f"{m.text} at {m.location.get('url')}") if m.type == "error" else None
+        ),
+    )
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     origin = server.url
     ws_origin = origin.replace("http://", "ws://")
@@ -215,6 +220,14 @@ def watched(browser: Any, server: Server, request: pytest.FixtureRequest) -> Ite
 def _shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+#: The live map has drawn aircraft and is not moving (the first snapshot fits the view).
+MAP_SETTLED = """() => {
+    const m = window.aerolakeLive && window.aerolakeLive.map;
+    return Boolean(m && m.loaded() && !m.isMoving()
+        && m.queryRenderedFeatures({layers: ['aircraft']}).length > 0);
+}"""
 
 
 def _positions(page: Any) -> dict[str, tuple[float, float]]:
@@ -256,7 +269,7 @@ def test_clicking_an_aircraft_opens_the_panel_with_its_callsign(
 ) -> None:
     page = watched.page
     page.goto(server.url + "/")
-    page.wait_for_function("() => window.aerolakeLive.store.size > 0", timeout=10_000)
+    page.wait_for_function(MAP_SETTLED, timeout=15_000)
     # pick an airborne aircraft with a callsign whose icon is inside the map's viewport
     target = page.evaluate(
         """() => {
@@ -353,9 +366,7 @@ def test_heatmap_renders_cells_for_a_date_and_hour(watched: Watched, server: Ser
     page.goto(server.url + "/dashboards#heatmap")
     page.wait_for_selector("#tab-heatmap[data-loaded='1']", timeout=15_000)
     assert int(page.locator("#tab-heatmap").get_attribute("data-cells") or 0) > 0
-    page.wait_for_function(
-        "() => document.querySelector('#heatmap-map canvas') !== null"
-    )
+    page.wait_for_function("() => document.querySelector('#heatmap-map canvas') !== null")
     hour = dt.datetime.now(dt.UTC).hour - 2
     page.select_option("#tab-heatmap select[aria-label='Hour (UTC)']", str(hour % 24))
     page.wait_for_function(
@@ -407,4 +418,72 @@ def test_ops_page_shows_runs_report_and_health(watched: Watched, server: Server)
     page.wait_for_selector("#health table.data")
     assert page.locator("#stream dl.kv dt").count() > 0
     _shot(page, "ops")
+    watched.assert_clean()
+
+
+SYNTHETIC_15K = """(n) => {
+    const live = window.aerolakeLive;
+    const now = Date.now() / 1000;
+    const make = (shift) => {
+        const aircraft = [];
+        for (let i = 0; i < n; i++) {
+            aircraft.push({
+                icao24: (0x100000 + i).toString(16), callsign: `TST${i}`, airline_icao: 'TST',
+                lat: 6 + ((i * 7919) % 2800) / 100 + shift, lon: 69 + ((i * 104729) % 2800) / 100,
+                baroaltitude: (i % 130) * 100, geoaltitude: null, heading: i % 360,
+                velocity: 230, vertrate: 0, onground: i % 20 === 0,
+                squawk: i % 997 === 0 ? '7700' : '1000', emergency: i % 997 === 0,
+                last_seen: now, first_seen: now - 600, stale: false,
+            });
+        }
+        return aircraft;
+    };
+    const stats = {in_air: n - n / 20, on_ground: n / 20, total: n, states_per_s: n / 5};
+    live.inject({type: 'snapshot', time: now, aircraft: make(0), stats});
+    const snapshotMs = live.renderOnce();
+    live.inject({type: 'diff', time: now + 1, added: [], updated: make(0.01), removed: [], stats});
+    const diffMs = live.renderOnce();
+    return {snapshotMs, diffMs};
+}"""
+
+FRAME_RATE = """(ms) => new Promise((resolve) => {
+    const map = window.aerolakeLive.map;
+    let frames = 0;
+    const t0 = performance.now();
+    const count = () => {
+        frames++;
+        if (performance.now() - t0 < ms) requestAnimationFrame(count);
+        else resolve(frames / ((performance.now() - t0) / 1000));
+    };
+    requestAnimationFrame(count);
+    map.panBy([200, 0], {duration: ms / 2});
+    setTimeout(() => map.panBy([-200, 0], {duration: ms / 2}), ms / 2);
+})"""
+
+
+def test_live_map_carries_15000_aircraft_on_gpu_layers(watched: Watched, server: Server) -> None:
+    """15,000 aircraft: all in the map's GeoJSON source, a few dozen table rows in the DOM.
+
+    Prints the render times and the frame rate while panning (SwiftShader renders on the CPU
+    here, so the figures are a floor, not what a GPU gives); no timing is asserted.
+    """
+    page = watched.page
+    page.goto(server.url + "/")
+    page.wait_for_function(MAP_SETTLED, timeout=15_000)
+    times = page.evaluate(SYNTHETIC_15K, 15_000)
+    page.wait_for_function(
+        "() => window.aerolakeLive.map.querySourceFeatures('aircraft').length >= 15000",
+        timeout=20_000,
+    )
+    assert page.evaluate("() => window.aerolakeLive.store.size") == 15_000
+    assert page.locator(".vt-row").count() < 100  # virtual table: only visible rows exist
+    assert page.locator("#count-total").inner_text() == "15,000"
+    synthetic_alerts = page.locator("#alert-list .alert-item", has_text="TST")
+    assert synthetic_alerts.count() == 16  # every 997th squawks 7700
+    fps = page.evaluate(FRAME_RATE, 3000)
+    print(
+        f"15k aircraft: snapshot render {times['snapshotMs']:.1f} ms, "
+        f"diff render {times['diffMs']:.1f} ms, {fps:.1f} frames/s while panning (SwiftShader)"
+    )
+    _shot(page, "live-15k")
     watched.assert_clean()

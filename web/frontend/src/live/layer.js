@@ -8,6 +8,7 @@ import { isEmergencySquawk } from "../common/units.js";
 
 const ICON = "aerolake-plane";
 const HIT_PX = 8;
+const OUTLINE_ZOOM = 6;
 
 export class AircraftLayer {
   constructor(map, { onClick }) {
@@ -29,13 +30,12 @@ export class AircraftLayer {
         "icon-allow-overlap": true,
         "icon-ignore-placement": true,
         "icon-size": ["interpolate", ["linear"], ["zoom"], 2, 0.55, 6, 0.8, 10, 1.05],
-        "symbol-sort-key": ["get", "z"],
       },
       paint: {
         "icon-color": ["get", "color"],
         "icon-opacity": ["get", "opacity"],
         "icon-halo-color": "rgba(0,0,0,0.85)",
-        "icon-halo-width": 1,
+        "icon-halo-width": 0, // see outline()
       } });
     map.on("click", (event) => {
       const { x, y } = event.point;
@@ -51,6 +51,12 @@ export class AircraftLayer {
       }
       onClick(best.properties.icao24);
     });
+    // An outline costs a second pass over every icon (several times slower with 15,000 on a
+    // software renderer) whenever its width is not the constant 0, even through a zoom
+    // expression, so it is switched on only when zoomed in, where few aircraft are in view.
+    const outline = () => map.setPaintProperty("aircraft", "icon-halo-width", map.getZoom() >= OUTLINE_ZOOM ? 1 : 0);
+    map.on("zoomend", outline);
+    outline();
     map.on("mouseenter", "aircraft", () => (map.getCanvas().style.cursor = "pointer"));
     map.on("mouseleave", "aircraft", () => (map.getCanvas().style.cursor = ""));
   }
@@ -71,8 +77,6 @@ export class AircraftLayer {
           opacity: opacity(a),
           emergency,
           selected: a.icao24 === selected,
-          // draw higher aircraft on top, emergencies and the selection above all
-          z: (emergency || a.icao24 === selected ? 1e6 : 0) + (a.onground ? 0 : (a.baroaltitude ?? 0)),
         },
       });
     }

@@ -2,7 +2,7 @@
 // the alert list and the side panel. Rendering is coalesced to at most two frames a second.
 import "../common/base.css";
 import "./live.css";
-import { byId, fill, h } from "../common/dom.js";
+import { byId, fill } from "../common/dom.js";
 import { getJSON, itemsOf, loadConfig } from "../common/api.js";
 import { num } from "../common/units.js";
 import { createMap, webglAvailable } from "../map/basemap.js";
@@ -31,6 +31,8 @@ let dirty = true;
 let lastRender = 0;
 let lastMessageAt = 0;
 let connState = "connecting";
+let lastFade = 0;
+let mapPending = false;
 
 const panel = new Panel({ onClose: () => select(null) });
 const alerts = new AlertList({ onSelect: (id) => select(id, { fly: true }) });
@@ -196,7 +198,7 @@ function updateBbox() {
 // Rendering
 
 function render() {
-  const now = store.now();
+  const nowMs = performance.now();
   const shown = [];
   const airlines = new Map();
   for (const a of store.all()) {
@@ -204,8 +206,14 @@ function render() {
     if (matches(a, filter)) shown.push(a);
   }
   setAirlines(airlines);
-  layer?.setAircraft(shown, selected, (a) => store.opacity(a, now));
-  table.setRows(shown, now);
+  // Re-uploading every aircraft while the user drags the map makes panning stutter with
+  // thousands of them; the map catches up when the movement ends.
+  if (layer && map.isMoving()) mapPending = true;
+  else {
+    mapPending = false;
+    layer?.setAircraft(shown, selected, (a) => store.opacity(a, nowMs));
+  }
+  table.setRows(shown, (a) => store.age(a, nowMs));
   alerts.render();
   if (selected) {
     const a = store.get(selected);
@@ -241,7 +249,14 @@ function loop() {
 
 function housekeeping() {
   if (store.prune()) dirty = true;
-  dirty = true; // fading depends on the clock alone
+  // Fading depends on the clock alone: redraw when some aircraft crossed an opacity step.
+  const fade = store.fadeSignature();
+  if (fade !== lastFade) {
+    lastFade = fade;
+    dirty = true;
+  } else {
+    table.paint(); // the "seen" ages
+  }
   if (selected && performance.now() - trailFetchedAt > TRAIL_REFRESH_MS && store.get(selected)) {
     trailFetchedAt = performance.now();
     getJSON(`/api/live/${encodeURIComponent(selected)}`).then((d) => {
@@ -275,6 +290,7 @@ async function start() {
       layer = new AircraftLayer(map, { onClick: (id) => select(id) });
       let timer = null;
       map.on("moveend", () => {
+        if (mapPending) dirty = true;
         if (!fitted) return;
         clearTimeout(timer);
         timer = setTimeout(updateBbox, 300);
@@ -303,6 +319,17 @@ window.aerolakeLive = {
   select: (id) => select(id),
   selected: () => selected,
   positions: () => [...store.all()].map((a) => [a.icao24, a.lat, a.lon]),
+  /** Stop the live feed and apply `message` as if it came from the server (load tests). */
+  inject(message) {
+    feed.stop();
+    onMessage(message);
+  },
+  /** Time one full render (filter, map source, table) in ms. */
+  renderOnce() {
+    const t0 = performance.now();
+    render();
+    return performance.now() - t0;
+  },
   screenPoint(icao24) {
     const a = store.get(icao24);
     return a && layer ? layer.screenPoint(a.lon, a.lat) : null;

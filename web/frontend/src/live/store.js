@@ -1,15 +1,21 @@
-// Live aircraft state on the page, fed by snapshot and diff messages. Times are server unix
-// seconds; `now()` estimates the server clock from the last message so fading does not depend
-// on the viewer's clock being right.
+// Live aircraft state on the page, fed by snapshot and diff messages.
+//
+// Ageing: each aircraft's "heard at" instant is kept on the page's monotonic clock. When the
+// server's own age for it (message time - last_seen) is plausible (0..300 s) it is used, so an
+// aircraft already silent for 40 s arrives already faded; otherwise (a replay of old data, a
+// skewed clock) the arrival of a new or changed object counts as hearing it. Fading never
+// depends on the viewer's wall clock. The server's `stale` flag caps opacity at 0.5.
 
-/** An aircraft starts fading FADE_AFTER_S after its last contact and is dropped at GONE_AFTER_S. */
-export const FADE_AFTER_S = 20;
+/** An aircraft starts fading FADE_AFTER_S after it was last heard and is dropped at GONE_AFTER_S. */
+export const FADE_AFTER_S = 15;
 export const GONE_AFTER_S = 60;
-const MIN_OPACITY = 0.25;
+const MIN_OPACITY = 0.2;
+const PLAUSIBLE_LAG_S = 300;
 
 export class AircraftStore {
   constructor() {
     this.byId = new Map();
+    this.heardAt = new Map(); // icao24 -> performance.now() ms
     this.stats = {};
     this.serverTime = null;
     this.receivedAt = 0;
@@ -29,39 +35,59 @@ export class AircraftStore {
     }
   }
 
+  heard(a) {
+    const lag = typeof a.last_seen === "number" && this.serverTime !== null ? this.serverTime - a.last_seen : NaN;
+    const ms = lag >= 0 && lag <= PLAUSIBLE_LAG_S ? lag * 1000 : 0;
+    this.heardAt.set(a.icao24, this.receivedAt - ms);
+  }
+
   /** Replace everything with a snapshot's aircraft. */
   snapshot(message) {
     this.tick(message.time);
     this.byId.clear();
-    for (const a of message.aircraft ?? []) if (a?.icao24) this.byId.set(a.icao24, a);
+    this.heardAt.clear();
+    for (const a of message.aircraft ?? []) {
+      if (!a?.icao24) continue;
+      this.byId.set(a.icao24, a);
+      this.heard(a);
+    }
     if (message.stats) this.stats = message.stats;
     this.version += 1;
   }
 
-  /** Apply a diff; returns the icao24s whose position changed. */
+  /** Apply a diff (removed first, then upserts); returns the icao24s whose position changed. */
   diff(message) {
     this.tick(message.time);
     const moved = [];
-    for (const a of message.added ?? []) if (a?.icao24) this.byId.set(a.icao24, a);
-    for (const a of message.updated ?? []) {
+    for (const id of message.removed ?? []) {
+      this.byId.delete(id);
+      this.heardAt.delete(id);
+    }
+    for (const a of [...(message.added ?? []), ...(message.updated ?? [])]) {
       if (!a?.icao24) continue;
       const old = this.byId.get(a.icao24);
       if (old && (old.lat !== a.lat || old.lon !== a.lon) && a.lat !== undefined) moved.push(a.icao24);
       this.byId.set(a.icao24, old ? Object.assign(old, a) : a);
+      this.heard(a);
     }
-    for (const id of message.removed ?? []) this.byId.delete(id);
     if (message.stats) this.stats = message.stats;
     this.version += 1;
     return moved;
   }
 
+  /** Seconds since aircraft `a` was last heard (page clock). */
+  age(a, nowMs = performance.now()) {
+    const at = this.heardAt.get(a.icao24);
+    return at === undefined ? 0 : Math.max(0, (nowMs - at) / 1000);
+  }
+
   /** Drop aircraft not heard for GONE_AFTER_S; returns how many went. */
-  prune() {
-    const cutoff = this.now() - GONE_AFTER_S;
+  prune(nowMs = performance.now()) {
     let gone = 0;
     for (const [id, a] of this.byId) {
-      if (typeof a.last_seen === "number" && a.last_seen < cutoff) {
+      if (this.age(a, nowMs) > GONE_AFTER_S) {
         this.byId.delete(id);
+        this.heardAt.delete(id);
         gone += 1;
       }
     }
@@ -70,12 +96,22 @@ export class AircraftStore {
   }
 
   /** 1 for fresh aircraft, falling linearly to MIN_OPACITY between FADE_AFTER_S and GONE_AFTER_S. */
-  opacity(a, now = this.now()) {
-    const age = typeof a.last_seen === "number" ? now - a.last_seen : 0;
+  opacity(a, nowMs = performance.now()) {
+    const age = this.age(a, nowMs);
     let value = 1;
     if (age > FADE_AFTER_S) value = 1 - ((1 - MIN_OPACITY) * (age - FADE_AFTER_S)) / (GONE_AFTER_S - FADE_AFTER_S);
     if (a.stale) value = Math.min(value, 0.5);
     return Math.max(MIN_OPACITY, Math.min(1, value));
+  }
+
+  /** A number that changes when any aircraft's opacity moves by a 0.1 step (cheap to compare). */
+  fadeSignature(nowMs = performance.now()) {
+    let sum = 0;
+    for (const a of this.byId.values()) {
+      const level = Math.round(this.opacity(a, nowMs) * 10);
+      if (level < 10) sum += level * ((a.icao24.charCodeAt(5) % 7) + 1);
+    }
+    return sum + this.byId.size * 1e6;
   }
 
   get(id) {

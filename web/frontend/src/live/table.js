@@ -16,7 +16,7 @@ const COLUMNS = [
   { key: "track", label: "Track", value: (a) => a.heading ?? -1, text: (a) => track(a.heading), num: true },
   { key: "squawk", label: "Squawk", value: (a) => a.squawk ?? "", text: (a) => a.squawk ?? "—" },
   { key: "phase", label: "Phase", value: (a) => a.phase ?? "", text: (a) => a.phase ?? "—" },
-  { key: "seen", label: "Seen", value: (a) => a.last_seen ?? 0, text: (a, now) => (typeof a.last_seen === "number" ? age(now - a.last_seen) : "—"), num: true },
+  { key: "seen", label: "Seen", value: (a, ageOf) => -ageOf(a), text: (a, ageOf) => age(ageOf(a)), num: true },
 ];
 
 export class AircraftTable {
@@ -25,7 +25,7 @@ export class AircraftTable {
     this.rows = [];
     this.sort = { key: "callsign", dir: 1 };
     this.selected = null;
-    this.now = Date.now() / 1000;
+    this.ageOf = () => 0;
     this.head = h("div", { class: "vt-head", role: "row" });
     this.spacer = h("div", { class: "vt-spacer" });
     this.body = h("div", { class: "vt-rows", role: "rowgroup" });
@@ -48,7 +48,7 @@ export class AircraftTable {
   sortBy(key) {
     this.sort = { key, dir: this.sort.key === key ? -this.sort.dir : 1 };
     this.markSort();
-    this.setRows(this.rows, this.now);
+    this.setRows(this.rows, this.ageOf);
   }
 
   markSort() {
@@ -59,14 +59,14 @@ export class AircraftTable {
     }
   }
 
-  /** Show `aircraft` (array), sorted by the current column; `now` = server unix s. */
-  setRows(aircraft, now) {
+  /** Show `aircraft` (array, sorted in place by the current column); `ageOf(a)` = seconds since heard. */
+  setRows(aircraft, ageOf) {
     const col = COLUMNS.find((c) => c.key === this.sort.key);
     const dir = this.sort.dir;
-    this.now = now;
+    this.ageOf = ageOf;
     this.rows = aircraft.sort((x, y) => {
-      const a = col.value(x);
-      const b = col.value(y);
+      const a = col.value(x, ageOf);
+      const b = col.value(y, ageOf);
       return (a < b ? -1 : a > b ? 1 : x.icao24 < y.icao24 ? -1 : 1) * dir;
     });
     this.spacer.style.height = `${this.rows.length * ROW_PX}px`;
@@ -95,7 +95,7 @@ export class AircraftTable {
     if (a.icao24 === this.selected) classes.push("selected");
     if (a.emergency || isEmergencySquawk(a.squawk)) classes.push("emergency");
     const row = h("div", { class: classes.join(" "), role: "row", dataset: { icao24: a.icao24 } });
-    for (const col of COLUMNS) row.append(h("div", { class: `vt-cell vt-${col.key}${col.num ? " num" : ""}`, role: "cell" }, col.text(a, this.now)));
+    for (const col of COLUMNS) row.append(h("div", { class: `vt-cell vt-${col.key}${col.num ? " num" : ""}`, role: "cell" }, col.text(a, this.ageOf)));
     return row;
   }
 }

@@ -111,7 +111,7 @@ async function openRun(runId) {
 const STREAM_KEYS = [
   ["state", "State"], ["status", "Status"], ["lag", "Consumer lag (messages)"], ["lag_messages", "Consumer lag (messages)"],
   ["lag_s", "Lag (s)"], ["throughput", "Throughput (msg/s)"], ["throughput_per_s", "Throughput (msg/s)"], ["states_per_s", "States per second"],
-  ["restarts", "Restarts"], ["dead_letters", "Dead letters"], ["last_commit", "Last commit"], ["last_flush", "Last flush"],
+  ["messages_per_s", "Throughput (msg/s)"], ["restarts", "Restarts"], ["dead_letters", "Dead letters"], ["deadletters", "Dead letters"], ["last_commit", "Last commit"], ["last_flush", "Last flush"],
 ];
 
 function flatten(obj, prefix = "", out = []) {
