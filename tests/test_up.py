@@ -80,6 +80,23 @@ def test_nothing_to_run_is_an_error(tmp_path: Path) -> None:
         Up(settings_for(tmp_path), UpConfig(stream=False, web=False, scheduler=False))
 
 
+def test_the_web_batch_button_runs_speed_to_gold_and_reports_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def failing(settings: Settings, *, trigger: str) -> None:
+        calls.append(trigger)
+        raise RuntimeError("lake gone")
+
+    monkeypatch.setattr(up_mod.jobs, "speed_to_gold_job", failing)
+    app = Up(settings_for(tmp_path), UpConfig(stream=False, web=False))
+    with pytest.raises(RuntimeError, match="lake gone"):
+        app.batch_runner()
+    assert calls == ["schedule"]
+    assert app.status()["jobs"]["speed-to-gold"]["failures"] == 1
+
+
 def test_status_file_round_trip_and_lines(tmp_path: Path) -> None:
     assert read_status(tmp_path) is None
     assert "not running" in format_status(None)[0]

@@ -154,9 +154,15 @@ class Up:
         return out
 
     def batch_runner(self) -> object:
-        """The web's admin "run batch": the speed-to-gold job, now, unless it is running."""
+        """The web's admin "run batch": the speed-to-gold job now (unless it is running), waiting
+        for it; raises when it fails, so the ops page shows the failure."""
         if not self.scheduler.trigger("speed-to-gold"):
             raise RuntimeError("speed-to-gold is already running")
+        state = self.scheduler.states["speed-to-gold"]
+        if state.thread is not None:
+            state.thread.join()
+        if state.status == "failed":
+            raise RuntimeError(f"speed-to-gold failed: {state.last_error}")
         return None
 
     def run(self, stop: threading.Event) -> int:
