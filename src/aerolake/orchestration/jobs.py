@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from aerolake.lake import Lake
     from aerolake.orchestration.batch import BatchSummary, Progress
     from aerolake.orchestration.load import LoadSummary
-    from aerolake.serving.runs import Run, TaskRecord
+    from aerolake.serving.runs import Run
     from aerolake.serving.target import ServingTarget
 
 
@@ -107,6 +107,7 @@ def ingest_job(
     files went in); without it the failures are only in the summary (the CLI prints them).
     """
     from aerolake.batch.ingest import ingest
+    from aerolake.orchestration.batch import layer_stats
 
     inputs = list(paths) if paths else ([settings.files_path] if settings.files_path else [])
     if not inputs:
@@ -121,7 +122,7 @@ def ingest_job(
         task.metrics.update(
             {s: summary.count(s) for s in ("ingested", "replaced", "unchanged", "failed")}
         )
-        _layer_stats(task, lake, "bronze")
+        layer_stats(task, lake, "bronze")
         if strict and summary.failed:
             raise SourceError(
                 f"{len(summary.failed)} of {len(summary.files)} files failed to ingest: "
@@ -141,31 +142,18 @@ def silver_job(
 ) -> SilverSummary:
     """Rebuild the batch silver hours whose bronze changed (all with ``full``); run kind
     ``silver``. ``date_from``/``date_to``: inclusive UTC dates of the bronze hours to consider."""
-    from aerolake.batch.silver import RegionFilter, build_silver
-    from aerolake.lake import BRONZE_STATES
-    from aerolake.refdata.aircraft_db import load_aircraft_db
+    from aerolake.orchestration.batch import bronze_hours, silver_step
 
     lake = open_lake(settings)
-    selected = [
-        p for p in lake.partitions(BRONZE_STATES) if _in_range(str(p["date"]), date_from, date_to)
-    ]
-    with recorded_run(settings, "silver", trigger) as (run, _), run.task("silver") as task:
-        silver = build_silver(
+    with recorded_run(settings, "silver", trigger) as (run, _):
+        silver = silver_step(
+            settings,
             lake,
-            RegionFilter(settings.region_def, airlines_anywhere),
-            aircraft=load_aircraft_db(settings.data_dir),
-            partitions=selected,
+            run,
             full=full,
+            partitions=bronze_hours(lake, date_from, date_to),
+            airlines_anywhere=airlines_anywhere,
         )
-        task.rows_in, task.rows_out = silver.rows_in, silver.rows_out
-        task.rows_quarantined = sum(silver.quarantined.values())
-        task.quarantine.update(silver.quarantined)
-        task.metrics.update(
-            hours_built=silver.partitions_built,
-            hours_unchanged=silver.partitions_unchanged,
-            out_of_region=silver.out_of_region,
-        )
-        _layer_stats(task, lake, "silver")
     return silver
 
 
@@ -174,6 +162,8 @@ def gold_job(
 ) -> GoldResult:
     """Gold merge (batch silver over speed silver, hour by hour) then the flights of the dates
     whose gold changed (everything with ``full``); one run of ``kind`` with two tasks."""
+    from aerolake.orchestration.batch import flights_step, merge_step
+
     lake = open_lake(settings)
     with recorded_run(settings, kind, trigger) as (run, _):
         merge = merge_step(lake, run, full=full)
@@ -183,6 +173,8 @@ def gold_job(
 
 def merge_job(settings: Settings, *, full: bool = False, trigger: str = "cli") -> MergeSummary:
     """The gold merge alone, as run ``gold-merge`` (Airflow's flight mapping, first task)."""
+    from aerolake.orchestration.batch import merge_step
+
     lake = open_lake(settings)
     with recorded_run(settings, "gold-merge", trigger) as (run, _):
         return merge_step(lake, run, full=full)
@@ -190,6 +182,8 @@ def merge_job(settings: Settings, *, full: bool = False, trigger: str = "cli") -
 
 def flights_job(settings: Settings, *, full: bool = False, trigger: str = "cli") -> FlightsSummary:
     """Flight segmentation alone, as run ``gold-flights``: the dates whose gold changed."""
+    from aerolake.orchestration.batch import flights_step
+
     lake = open_lake(settings)
     with recorded_run(settings, "gold-flights", trigger) as (run, _):
         return flights_step(settings, lake, run, full=full)
@@ -241,62 +235,3 @@ def load_job(settings: Settings, *, full: bool = False, trigger: str = "cli") ->
     lake = open_lake(settings)
     with recorded_run(settings, "load", trigger) as (run, target):
         return load_serving(settings, lake, target, full=full, recorder_run=run)
-
-
-# --- steps: one recorded task each --------------------------------------------------------
-
-
-def merge_step(lake: Lake, run: Run, *, full: bool = False) -> MergeSummary:
-    """The gold merge as task ``gold_merge`` of ``run``."""
-    from aerolake.batch.merge import merge_gold
-
-    with run.task("gold_merge") as task:
-        merge = merge_gold(lake, full=full)
-        task.rows_in = task.rows_out = merge.rows
-        task.metrics.update(
-            batch_hours=merge.batch_hours,
-            speed_hours=merge.speed_hours,
-            unchanged_hours=merge.unchanged_hours,
-            removed_hours=merge.removed_hours,
-        )
-        _layer_stats(task, lake, "gold/state_vectors")
-    return merge
-
-
-def flights_step(
-    settings: Settings,
-    lake: Lake,
-    run: Run,
-    *,
-    full: bool = False,
-    merge: MergeSummary | None = None,
-) -> FlightsSummary:
-    """Flight segmentation as task ``gold_flights`` of ``run`` (``merge``: informational)."""
-    from aerolake.batch.flights import build_flights
-
-    with run.task("gold_flights") as task:
-        flights = build_flights(
-            lake,
-            changed_hours=None if merge is None else merge.changed,
-            full=full,
-            engine_name=settings.engine,
-            settings=settings,
-        )
-        task.rows_in, task.rows_out = flights.points, flights.flights
-        task.metrics.update(
-            dates_built=flights.dates_built,
-            fragments=flights.fragments,
-            ground_only_segments=flights.ground_only,
-        )
-        _layer_stats(task, lake, "gold/flights")
-    return flights
-
-
-def _in_range(day: str, date_from: dt.date | None, date_to: dt.date | None) -> bool:
-    d = dt.date.fromisoformat(day)
-    return (date_from is None or d >= date_from) and (date_to is None or d <= date_to)
-
-
-def _layer_stats(task: TaskRecord, lake: Lake, layer: str) -> None:
-    files, size = lake.stats(layer)
-    task.add_layer_stats(layer, files=files, bytes=size)
