@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -245,9 +243,9 @@ def refdata_info_cmd(ctx: typer.Context) -> None:
 
 
 def _open_lake(settings: Settings) -> Any:
-    from aerolake.lake import Lake
+    from aerolake.orchestration.jobs import open_lake
 
-    return Lake.open(settings.lake, s3_endpoint=settings.s3_endpoint)
+    return open_lake(settings)
 
 
 @app.command("ingest")
@@ -257,29 +255,22 @@ def ingest_cmd(
     force: Annotated[bool, typer.Option(help="Re-ingest files even when unchanged.")] = False,
 ) -> None:
     """Ingest OpenSky history files into the bronze layer (unchanged files are skipped)."""
-    from aerolake.batch.ingest import ingest
+    from aerolake.orchestration.jobs import ingest_job
     from aerolake.sources.files import resolve_inputs
 
     settings = _settings(ctx)
-    lake = _open_lake(settings)
     total = len(resolve_inputs(paths))
-    with _progress() as progress, _recorded_run(settings, "ingest", "cli") as (run, _):
+    with _progress() as progress:
         bar = progress.add_task("ingesting", total=total, detail="")
-        with run.task("ingest") as task:
-            summary = ingest(
-                lake,
-                paths,
-                force=force,
-                on_file=lambda r: progress.update(
-                    bar, advance=1, detail=f"{Path(r.path).name}: {r.status} {r.rows:,} rows"
-                ),
-            )
-            task.rows_in = task.rows_out = summary.rows
-            task.metrics.update(
-                {s: summary.count(s) for s in ("ingested", "replaced", "unchanged", "failed")}
-            )
-            files, size = lake.stats("bronze")
-            task.add_layer_stats("bronze", files=files, bytes=size)
+        summary = ingest_job(
+            settings,
+            paths,
+            force=force,
+            strict=False,
+            on_file=lambda r: progress.update(
+                bar, advance=1, detail=f"{Path(r.path).name}: {r.status} {r.rows:,} rows"
+            ),
+        )
     table = Table("status", "files", title=f"ingest into {settings.redacted()['lake']}")
     for status in ("ingested", "replaced", "unchanged", "empty", "failed"):
         table.add_row(status, str(summary.count(status)))
@@ -315,11 +306,9 @@ def batch_cmd(
     ] = False,
 ) -> None:
     """Run bronze -> silver -> gold (merge, flights), load the serving tables, print a summary."""
-    from aerolake.orchestration.batch import run_batch
-    from aerolake.orchestration.load import load_serving
+    from aerolake.orchestration.jobs import batch_job
 
     settings = _settings(ctx)
-    lake = _open_lake(settings)
     with _progress() as progress:
         tasks: dict[str, Any] = {}
 
@@ -328,19 +317,15 @@ def batch_cmd(
                 tasks[step] = progress.add_task(step, total=total, detail="")
             progress.update(tasks[step], completed=done, total=total)
 
-        with _recorded_run(settings, "batch", "cli") as (run, target):
-            summary = run_batch(
-                settings,
-                lake,
-                full=full,
-                date_from=_parse_day(date_from),
-                date_to=_parse_day(date_to),
-                airlines_anywhere=airlines_anywhere,
-                progress=on_progress,
-                run=run,
-            )
-            loaded = load_serving(settings, lake, target, full=full, recorder_run=run)
-            run_id = run.run_id
+        result = batch_job(
+            settings,
+            full=full,
+            date_from=_parse_day(date_from),
+            date_to=_parse_day(date_to),
+            airlines_anywhere=airlines_anywhere,
+            progress=on_progress,
+        )
+    summary, loaded, run_id = result.batch, result.load, result.run_id
     _print_batch_summary(summary)
     _print_load_summary(loaded, settings)
     console.print(f"run {run_id} recorded: [bold]aerolake report {run_id}[/bold]")
@@ -385,23 +370,6 @@ def _open_target(settings: Settings) -> Any:
     return open_target(settings.serving)
 
 
-@contextmanager
-def _recorded_run(settings: Settings, kind: str, trigger: str) -> Iterator[tuple[Any, Any]]:
-    """A pipeline run recorded in the serving database, with real health probes at the end."""
-    from aerolake.serving.health import check_lake_writable, check_serving
-    from aerolake.serving.runs import RunRecorder
-
-    target = _open_target(settings)
-    try:
-        recorder = RunRecorder(target, settings=settings.redacted())
-        with recorder.run(kind, trigger) as run:
-            yield run, target
-            run.record_health(check_lake_writable(settings.lake))
-            run.record_health(check_serving(target))
-    finally:
-        target.close()
-
-
 @app.command("load")
 def load_cmd(
     ctx: typer.Context,
@@ -410,14 +378,11 @@ def load_cmd(
     ] = False,
 ) -> None:
     """Load the serving tables from gold: only the dates that changed, unless --full."""
-    from aerolake.orchestration.load import load_serving
+    from aerolake.orchestration.jobs import load_job
 
     settings = _settings(ctx)
-    with (
-        _recorded_run(settings, "load", "cli") as (run, target),
-        console.status("loading the serving tables ..."),
-    ):
-        summary = load_serving(settings, _open_lake(settings), target, full=full, recorder_run=run)
+    with console.status("loading the serving tables ..."):
+        summary = load_job(settings, full=full)
     _print_load_summary(summary, settings)
 
 
@@ -494,12 +459,118 @@ def stream_cmd(ctx: typer.Context) -> None:
 
 
 @app.command("status")
-def status_cmd(ctx: typer.Context) -> None:
-    """Stream health: lag, throughput, restarts, dead letters, producer fallback."""
-    from aerolake.stream.status import format_status, read_status
+def status_cmd(
+    ctx: typer.Context,
+    runs: Annotated[int, typer.Option(min=0, help="How many recent pipeline runs to list.")] = 10,
+) -> None:
+    """What runs (aerolake up, the stream's parts, the scheduled jobs) and the last runs."""
+    from aerolake.orchestration.up import format_status, last_runs, read_status
+    from aerolake.stream.status import format_status as format_stream
+    from aerolake.stream.status import read_status as read_stream
 
-    for line in format_status(read_status(_settings(ctx).data_dir)):
+    settings = _settings(ctx)
+    for line in format_status(read_status(settings.data_dir)):
         console.print(line, highlight=False)
+    for line in format_stream(read_stream(settings.data_dir)):
+        console.print(line, highlight=False)
+    if runs == 0:
+        return
+    target = _open_target(settings)
+    try:
+        recent = last_runs(target, runs)
+    finally:
+        target.close()
+    table = Table("run", "kind", "trigger", "status", "started (UTC)", "seconds", title="last runs")
+    for r in recent:
+        seconds = (
+            f"{(r['ended_at'] - r['started_at']).total_seconds():.1f}" if r["ended_at"] else ""
+        )
+        status = "[red]failed[/red]" if r["status"] == "failed" else r["status"]
+        table.add_row(
+            r["run_id"],
+            r["kind"],
+            r["trigger"],
+            status,
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+            seconds,
+        )
+    console.print(table if recent else "no pipeline runs recorded yet")
+    for r in [r for r in recent if r["status"] == "failed" and r["error"]][:3]:
+        err_console.print(f"[red]{r['run_id']}[/red]: {r['error']}")
+
+
+# --- web and the whole system -----------------------------------------------------------------
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default AEROLAKE_WEB_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default AEROLAKE_WEB_PORT, 8050).")
+    ] = None,
+    live: Annotated[
+        str, typer.Option(help="Live feed: auto, stream, kafka, simulator or none.")
+    ] = "auto",
+) -> None:
+    """Serve the live map, dashboards, ops page and REST API (default http://127.0.0.1:8050)."""
+    import logging
+    from typing import cast
+
+    from aerolake.orchestration.serve import LIVE_SOURCES, LiveSourceName, serve
+
+    if live not in LIVE_SOURCES:
+        raise typer.BadParameter(f"--live must be one of {', '.join(LIVE_SOURCES)}, got {live!r}")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(ctx)
+    console.print(
+        f"aerolake web on http://{host or settings.web_host}:{port or settings.web_port} (live feed: {live})"
+    )
+    serve(settings, live_source=cast(LiveSourceName, live), host=host, port=port)
+
+
+@app.command("up")
+def up_cmd(
+    ctx: typer.Context,
+    stream: Annotated[bool, typer.Option(help="Run the speed layer (producer, processor).")] = True,
+    web: Annotated[bool, typer.Option(help="Serve the web app and live map.")] = True,
+    scheduler: Annotated[
+        bool, typer.Option(help="Run the periodic batch jobs (speed -> gold, serving load).")
+    ] = True,
+    simulate_hours: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="First simulate and load this many past hours (AEROLAKE_UP_SIMULATE_HOURS)."
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option("--for", min=1, help="Stop after this many seconds.")
+    ] = None,
+) -> None:
+    """Run the whole system on this machine: stream, web and scheduler, restarting failures.
+
+    Ctrl-C or SIGTERM stops everything cleanly (the stream drains and commits)."""
+    import logging
+    import threading
+
+    from aerolake.orchestration.up import UpConfig, run_up
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = _settings(ctx)
+    overrides: dict[str, Any] = {"stream": stream, "web": web, "scheduler": scheduler}
+    if simulate_hours is not None:
+        overrides["simulate_hours"] = simulate_hours
+    config = UpConfig.from_settings(settings, **overrides)
+    stop = threading.Event()
+    if duration is not None:
+        timer = threading.Timer(duration, stop.set)
+        timer.daemon = True
+        timer.start()
+    if web:
+        console.print(f"web: http://{settings.web_host}:{settings.web_port}/   (Ctrl-C stops)")
+    raise typer.Exit(run_up(settings, config, stop_event=stop))
 
 
 # --- demo -------------------------------------------------------------------------------------
@@ -510,8 +581,21 @@ def demo_cmd(
     ctx: typer.Context,
     hours: Annotated[int, typer.Option(min=1, help="Hours of history to simulate.")] = 24,
     aircraft: Annotated[int, typer.Option(min=1, help="Fleet size.")] = 600,
+    serve: Annotated[
+        bool, typer.Option(help="Then run the live system (stream, web, scheduler) until Ctrl-C.")
+    ] = True,
+    duration: Annotated[
+        float | None,
+        typer.Option("--for", min=1, help="Stop the live system after this many seconds."),
+    ] = None,
 ) -> None:
-    """Run the main job on embedded defaults: simulate a day, build the lake, score the flights."""
+    """The whole thing on embedded defaults: simulate and process a day, then go live.
+
+    1. simulate a day of traffic as OpenSky history files; 2. ingest them; 3. batch: silver,
+    gold, flights and the five serving tables; 4. print the run's metrics report and how many
+    simulated flights were found; 5. start the live stream from the simulator and the web app
+    (``aerolake up``) and print the URL. Ctrl-C stops everything cleanly.
+    """
     from aerolake.lake import GOLD_FLIGHTS
     from aerolake.orchestration.evaluate import score_flights
     from aerolake.orchestration.history import read_ground_truth
@@ -528,15 +612,19 @@ def demo_cmd(
     ingest_cmd(ctx, paths=[str(out)], force=False)
     console.rule("3. batch: silver, gold merge, flight segmentation, serving tables")
     batch_cmd(ctx, date_from=None, date_to=None, full=False, airlines_anywhere=False)
-    flights = _open_lake(settings).read(GOLD_FLIGHTS)
-    score = score_flights(read_ground_truth(out), flights)
     console.rule("4. the run's metrics report")
     report_cmd(ctx, run_id=None)
+    flights = _open_lake(settings).read(GOLD_FLIGHTS)
+    score = score_flights(read_ground_truth(out), flights)
     console.print(
         f"flights found: {flights.num_rows:,}; of {score.scored:,} simulated flights fully inside "
         f"the window, {score.found:,} ({score.rate:.1%}) were found as one flight with the right "
         f"origin and destination"
     )
+    if not serve:
+        return
+    console.rule("5. live: stream from the simulator, web app, scheduler")
+    up_cmd(ctx, stream=True, web=True, scheduler=True, simulate_hours=0, duration=duration)
 
 
 def main() -> None:

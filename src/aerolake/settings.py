@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     opensky_daily_credits: int = 4000
     s3_endpoint: str | None = None
     raw_telemetry_cap: int = Field(default=1_000_000, gt=0)
+    schedule_speed_to_gold: str = "1h"  # "off" disables
+    schedule_serving_load: str = "6h"
+    up_simulate_hours: int = Field(default=0, ge=0)
+    up_simulate_aircraft: int = Field(default=300, gt=0)
     web_host: str = "127.0.0.1"
     web_port: int = 8050
     admin_token: SecretStr | None = None

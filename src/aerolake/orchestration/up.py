@@ -66,14 +66,10 @@ class UpConfig:
         (6h), ``AEROLAKE_UP_SIMULATE_HOURS`` (0), ``AEROLAKE_UP_SIMULATE_AIRCRAFT`` (300);
         keyword ``overrides`` (from the command line) win."""
         values: dict[str, Any] = {
-            "speed_to_gold_every": parse_interval(
-                str(getattr(settings, "schedule_speed_to_gold", "1h"))
-            ),
-            "serving_load_every": parse_interval(
-                str(getattr(settings, "schedule_serving_load", "6h"))
-            ),
-            "simulate_hours": int(getattr(settings, "up_simulate_hours", 0)),
-            "simulate_aircraft": int(getattr(settings, "up_simulate_aircraft", 300)),
+            "speed_to_gold_every": parse_interval(settings.schedule_speed_to_gold),
+            "serving_load_every": parse_interval(settings.schedule_serving_load),
+            "simulate_hours": settings.up_simulate_hours,
+            "simulate_aircraft": settings.up_simulate_aircraft,
         }
         values.update(overrides)
         return cls(**values)
