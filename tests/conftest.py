@@ -212,3 +212,37 @@ def s3_lake_url(moto_endpoint: str, monkeypatch: _s3_pytest.MonkeyPatch) -> str:
 
 
 # --- end s3 fixtures ---
+
+
+# --- spark fixtures ---
+import importlib.util as _spark_importlib_util
+import os as _spark_os
+import shutil as _spark_shutil
+from collections.abc import Iterator as _SparkIterator
+from typing import Any as _SparkAny
+
+import pytest as _spark_pytest
+
+
+@_spark_pytest.fixture(scope="session")
+def spark_session() -> _SparkIterator[_SparkAny]:
+    """One local[2] Spark session (UTC, Arrow, no UI) for the whole test session.
+
+    Engines under test take it as ``SparkEngine(session=...)`` (an isolated child session).
+    Missing pyspark or Java: fail under CI, else skip.
+    """
+    if _spark_importlib_util.find_spec("pyspark") is None or not (
+        _spark_shutil.which("java") or _spark_os.environ.get("JAVA_HOME")
+    ):
+        message = "Spark tests need pyspark and Java (pip install pyspark; openjdk-17-jre)"
+        if _spark_os.environ.get("CI"):
+            _spark_pytest.fail(message)
+        _spark_pytest.skip(message)
+    from aerolake.analytics.spark_engine import build_session, session_conf
+
+    session = build_session(session_conf("local[2]", driver_memory="1g", shuffle_partitions=4))
+    yield session
+    session.stop()
+
+
+# --- end spark fixtures ---
