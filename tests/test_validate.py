@@ -76,6 +76,12 @@ def test_each_rule_quarantines_with_its_reason(reason: str, over: dict[str, Any]
     assert reason in REASONS
 
 
+def test_row_positions_are_reported() -> None:
+    out = validate(table(row(), row(lat=None), row(time=T0 + 5), row(icao24="zz")), now=NOW)
+    assert out.valid_index.tolist() == [0, 2]
+    assert out.quarantine_index.tolist() == [1, 3]
+
+
 def test_first_broken_rule_wins() -> None:
     out = validate(table(row(icao24="xyz", lat=None, velocity=900.0)), now=NOW)
     assert out.quarantined.column("reason").to_pylist() == ["bad_icao24"]

@@ -74,6 +74,8 @@ class Rules:
 class Validated:
     valid: pa.Table  # VALID_SCHEMA
     quarantined: pa.Table  # QUARANTINE_SCHEMA
+    valid_index: np.ndarray  # int64: input row position of each valid row
+    quarantine_index: np.ndarray  # int64: input row position of each quarantined row
 
     def reason_counts(self) -> dict[str, int]:
         if self.quarantined.num_rows == 0:
@@ -111,7 +113,8 @@ def validate(
     table = table.select(STATE_SCHEMA.names).cast(STATE_SCHEMA)
     n = table.num_rows
     if n == 0:
-        return Validated(VALID_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table())
+        empty = np.empty(0, dtype=np.int64)
+        return Validated(VALID_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table(), empty, empty)
     now_s = (now or dt.datetime.now(dt.UTC)).timestamp()
     max_time = now_s + rules.future_tolerance_s
 
@@ -195,4 +198,9 @@ def validate(
         QUARANTINE_SCHEMA.field("reason"),
         pa.array(names[reason_idx[bad_idx]].tolist(), pa.string()),
     )
-    return Validated(valid.cast(VALID_SCHEMA), quarantined.cast(QUARANTINE_SCHEMA))
+    return Validated(
+        valid.cast(VALID_SCHEMA),
+        quarantined.cast(QUARANTINE_SCHEMA),
+        valid_idx.astype(np.int64),
+        bad_idx.astype(np.int64),
+    )
