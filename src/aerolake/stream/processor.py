@@ -115,24 +115,15 @@ class Processor:
         decoded = decode_batch(values, now=now)
         dead = list(decoded.deadletters)
 
-        # validate() keeps row order but not positions: carry each row's position in batch_id.
         states = decoded.states
-        bid = states.schema.get_field_index("batch_id")
-        positions = pa.array(np.arange(states.num_rows, dtype=np.int64))
-        checked = validate(
-            states.set_column(bid, "batch_id", positions.cast(pa.string())),
-            now=now,
-            rules=self.rules,
-        )
-        bad_rows = checked.quarantined.column("batch_id").cast(pa.int64()).to_numpy()
+        checked = validate(states, now=now, rules=self.rules)
         for row, reason in zip(
-            bad_rows, checked.quarantined.column("reason").to_pylist(), strict=True
+            checked.quarantine_index, checked.quarantined.column("reason").to_pylist(), strict=True
         ):
             i = int(decoded.index[row])
             dead.append(DeadLetter(i, reason, values[i]))
         valid = checked.valid
-        rows = valid.column("batch_id").cast(pa.int64()).to_numpy()
-        valid = valid.set_column(bid, "batch_id", states.column("batch_id").take(rows))
+        rows = checked.valid_index
         # icao24 is 6 lower-case hex digits after validation: sort on (address, time) as integers
         key = (parse_icao24(valid.column("icao24")) << np.int64(34)) | (
             valid.column("time").to_numpy() - MIN_TIME
