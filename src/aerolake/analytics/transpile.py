@@ -30,10 +30,11 @@ meaning (each one is a function below, with its reason):
 
 Known differences that no rewrite removes (write models to avoid them): division by zero is
 ±inf/NaN in DuckDB and an error in Spark (ANSI mode) - guard divisors with ``NULLIF(b, 0)``;
-``FLOOR``/``CEIL`` of a DOUBLE are DOUBLE in DuckDB and BIGINT in Spark, and ``AVG`` of a
-DECIMAL is DOUBLE in DuckDB and DECIMAL in Spark - cast such outputs; ``EPOCH_MS(x)`` is read
-as "milliseconds to timestamp"; trigonometric functions may differ in the last bit (Java's
-``Math`` versus the C library).
+``FLOOR``/``CEIL`` of a DOUBLE are DOUBLE in DuckDB and BIGINT in Spark, ``SUM`` of integers is
+HUGEINT in DuckDB and BIGINT in Spark, ``AVG`` of a DECIMAL is DOUBLE in DuckDB and DECIMAL in
+Spark - cast such outputs; ``EPOCH_MS(x)`` is read as "milliseconds to timestamp"; sums of
+floats depend on the order of addition and trigonometric functions may differ in the last bit
+(Java's ``Math`` versus the C library) - round aggregated floats.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ def to_spark_steps(sql: str, prefix: str) -> list[SparkStep]:
     return [*steps, SparkStep(None, _generate(tree))]
 
 
-def _parse(sql: str) -> exp.Expression:
+def _parse(sql: str) -> exp.Expr:
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except SqlglotError as exc:
@@ -138,14 +139,14 @@ def _parse(sql: str) -> exp.Expression:
     return _rewrite_all(statements[0])
 
 
-def _generate(tree: exp.Expression) -> str:
+def _generate(tree: exp.Expr) -> str:
     try:
-        return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
+        return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE, comments=False)
     except SqlglotError as exc:
         raise ValueError(f"cannot translate DuckDB SQL to Spark: {exc}") from exc
 
 
-def _rewrite_all(tree: exp.Expression) -> exp.Expression:
+def _rewrite_all(tree: exp.Expr) -> exp.Expr:
     """Apply :func:`_rewrite` bottom-up: every node after its children, each exactly once."""
     for node in reversed(list(tree.walk(bfs=False))):
         new = _rewrite(node)
@@ -156,7 +157,7 @@ def _rewrite_all(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.ArgMin | exp.ArgMax):
         return _arg_min_max(node)
     if isinstance(node, exp.Round):
