@@ -57,7 +57,7 @@ def test_pages_reference_only_files_of_this_server(page: str) -> None:
 
 def test_css_fetches_nothing_from_elsewhere() -> None:
     _built()
-    for css in (STATIC / "assets").glob("*.css"):
+    for css in STATIC.rglob("*.css"):
         urls = re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text())
         foreign = [u for u in urls if re.match(r"^(https?:)?//", u)]
         assert foreign == [], f"{css.name} fetches {foreign}"

@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(here, process.env.AEROLAKE_STATIC_DIR ?? "../../src/aerolake/web/static");
 const assets = join(out, "assets");
 const data = join(out, "data");
+const vendor = join(out, "vendor");
 
 /** Round coordinates to 3 decimals (about 100 m): enough for outlines, a third of the bytes. */
 function rounded(geojson) {
@@ -50,6 +51,14 @@ async function bundles() {
   await copyFile(join(here, "node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs"), join(assets, "maplibre-gl-worker.mjs"));
 }
 
+/** Swagger UI for /docs, served from this server (the FastAPI default loads it from a CDN). */
+async function swaggerUi() {
+  const dist = join(here, "node_modules/swagger-ui-dist");
+  for (const name of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
+    await copyFile(join(dist, name), join(vendor, name));
+  }
+}
+
 async function pages() {
   for (const name of await readdir(join(here, "src/pages"))) {
     await copyFile(join(here, "src/pages", name), join(out, name));
@@ -68,5 +77,6 @@ async function size(dir) {
 await rm(out, { recursive: true, force: true });
 await mkdir(assets, { recursive: true });
 await mkdir(data, { recursive: true });
-await Promise.all([countries(), bundles(), pages()]);
+await mkdir(vendor, { recursive: true });
+await Promise.all([countries(), bundles(), pages(), swaggerUi()]);
 console.log(`aerolake web: built ${out} (${(await size(out) / 1e6).toFixed(2)} MB)`);

@@ -33,6 +33,12 @@ def _ctx(request: Request) -> WebContext:
     return ctx
 
 
+@router.get("/config", summary="Run-time configuration of the pages")
+def config(request: Request) -> FastJSON:
+    """``tile_url``: an optional raster tile URL template (``AEROLAKE_WEB_TILE_URL``)."""
+    return FastJSON({"tile_url": _ctx(request).settings.web_tile_url})
+
+
 # --- live -------------------------------------------------------------------------------------
 
 

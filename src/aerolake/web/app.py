@@ -20,8 +20,9 @@ from typing import Final
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from aerolake.errors import ServingError
@@ -37,7 +38,12 @@ from aerolake.web.context import (
 from aerolake.web.live import LiveHub
 from aerolake.web.metrics import WebMetrics
 from aerolake.web.ops import ops_router
-from aerolake.web.security import add_security_headers
+from aerolake.web.security import (
+    add_security_headers,
+    content_security_policy,
+    inline_script_hashes,
+    security_headers,
+)
 from aerolake.web.ws import Broadcaster, Cadence
 
 log = logging.getLogger(__name__)
@@ -55,7 +61,7 @@ NOT_BUILT: Final[str] = """aerolake: the web pages are not built yet.
 
 Build them once (needs Node.js and npm):
 
-    cd web/frontend && npm ci && npm run build
+    bash scripts/build-web.sh     (or: cd web/frontend && npm ci && npm run build)
 
 which writes src/aerolake/web/static/. Meanwhile the API works: see /docs, /api/live,
 /api/health and the live feed at /ws/live.
@@ -101,9 +107,12 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=FastJSON,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.broadcaster = broadcaster
+    headers = security_headers(settings)
 
     @app.middleware("http")
     async def observe(
@@ -114,7 +123,7 @@ def create_app(
         route = getattr(request.scope.get("route"), "path", "unmatched")
         metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.http_seconds.labels(route).observe(time.perf_counter() - started)
-        add_security_headers(request.url.path, response)
+        add_security_headers(headers, response)
         return response
 
     @app.exception_handler(ServingError)
@@ -143,6 +152,12 @@ def create_app(
     async def live_feed(websocket: WebSocket) -> None:
         await broadcaster.serve(websocket)
 
+    docs = _docs_page(settings, app.openapi_url or "/openapi.json", app.title)
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> Response:
+        return docs
+
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:
         return Response(metrics.exposition(settings.data_dir), media_type=CONTENT_TYPE_LATEST)
@@ -154,6 +169,25 @@ def create_app(
     else:
         app.add_api_route("/static/{path:path}", _not_built, include_in_schema=False)
     return app
+
+
+def _docs_page(settings: Settings, openapi_url: str, title: str) -> HTMLResponse:
+    """Swagger UI from this server's ``/static/vendor`` (built with the pages), never a CDN.
+
+    FastAPI's page starts Swagger UI with one inline script: the CSP allows exactly that
+    script by its hash. The online validator badge is off (it would load an image from afar).
+    """
+    page = get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title=f"{title} API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    html = bytes(page.body).decode()
+    policy = content_security_policy(settings, script_hashes=inline_script_hashes(html))
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
 def _not_built(path: str) -> Response:
