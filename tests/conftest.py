@@ -24,15 +24,15 @@ def fake_opensky() -> _OpenSkyIterator[_FakeOpenSky]:
 
 
 # --- kafka fixtures ---
-import importlib.util as _kafka_importlib_util  # noqa: E402
-import os as _kafka_os  # noqa: E402
-import socket as _kafka_socket  # noqa: E402
-import subprocess as _kafka_subprocess  # noqa: E402
-import time as _kafka_time  # noqa: E402
-from collections.abc import Iterator as _KafkaIterator  # noqa: E402
-from pathlib import Path as _KafkaPath  # noqa: E402
+import importlib.util as _kafka_importlib_util
+import os as _kafka_os
+import socket as _kafka_socket
+import subprocess as _kafka_subprocess
+import time as _kafka_time
+from collections.abc import Iterator as _KafkaIterator
+from pathlib import Path as _KafkaPath
 
-import pytest as _kafka_pytest  # noqa: E402
+import pytest as _kafka_pytest
 
 
 def _tansu_binary() -> _KafkaPath | None:
@@ -161,12 +161,12 @@ def pg_url(pg_database_url: str) -> str:
 
 
 # --- s3 fixtures ---
-import logging as _s3_logging  # noqa: E402
-import os as _s3_os  # noqa: E402
-import uuid as _s3_uuid  # noqa: E402
-from collections.abc import Iterator as _S3Iterator  # noqa: E402
+import logging as _s3_logging
+import os as _s3_os
+import uuid as _s3_uuid
+from collections.abc import Iterator as _S3Iterator
 
-import pytest as _s3_pytest  # noqa: E402
+import pytest as _s3_pytest
 
 
 @_s3_pytest.fixture(scope="session")

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     up_simulate_hours: int = Field(default=0, ge=0)
     up_simulate_aircraft: int = Field(default=300, gt=0)
     web_host: str = "127.0.0.1"
-    web_tile_url: str | None = None  # optional raster tiles for online use, e.g. https://.../{z}/{x}/{y}.png
+    web_tile_url: str | None = None  # raster tiles for online use: https://.../{z}/{x}/{y}.png
     web_port: int = 8050
     admin_token: SecretStr | None = None
 
