@@ -72,6 +72,9 @@ class KafkaBus:
             "enable.idempotence": idempotence,
             "acks": "all",
             "linger.ms": 5,
+            # The Java client's key hashing, so that any Kafka client (Java, kafka-python,
+            # Kafka Connect) puts an aircraft's messages in the same partition as ours.
+            "partitioner": "murmur2_random",
             "queue.buffering.max.messages": queue_max_messages,
             **(producer_config or {}),
         }
