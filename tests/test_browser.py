@@ -433,6 +433,48 @@ def test_ops_page_shows_runs_report_and_health(watched: Watched, server: Server)
     watched.assert_clean()
 
 
+SHORT_UPDATES = """() => {
+    const live = window.aerolakeLive;
+    const now = Date.now() / 1000;
+    const whole = {
+        icao24: 'a00001', callsign: 'SHRT1', airline_icao: 'TST', airline_name: 'Test Air',
+        lat: 20, lon: 77, baroaltitude: 9000, geoaltitude: null, velocity: 220, heading: 90,
+        vertrate: 0, squawk: '1000', onground: false, phase: 'cruise', emergency: false,
+        first_seen: now - 60, last_seen: now, stale: false,
+    };
+    const stats = {in_air: 1, on_ground: 0, total: 1, states_per_s: 1};
+    live.inject({type: 'snapshot', time: now, aircraft: [whole], stats});
+    const short = (id, lat) => ({icao24: id, lat, lon: 77.1, baroaltitude: 9100,
+        geoaltitude: null, velocity: 221, heading: 91, vertrate: 1, squawk: '1000',
+        last_seen: now + 1});
+    live.inject({type: 'diff', time: now + 1, added: [],
+                 updated: [short('a00001', 20.5), short('a00002', 21)], removed: [], stats});
+    const a = live.store.get('a00001');
+    return {callsign: a.callsign, airline: a.airline_name, lat: a.lat, alt: a.baroaltitude,
+            phase: a.phase, unknownKept: live.store.get('a00002') !== undefined,
+            size: live.store.size};
+}"""
+
+
+def test_short_updates_merge_into_the_held_aircraft(watched: Watched, server: Server) -> None:
+    """A diff's ``updated`` may carry only the fast-changing fields: the page merges them."""
+    page = watched.page
+    page.goto(server.url + "/")
+    page.wait_for_function("() => window.aerolakeLive.store.size > 0", timeout=15_000)
+    merged = page.evaluate(SHORT_UPDATES)
+    assert merged == {
+        "callsign": "SHRT1",
+        "airline": "Test Air",
+        "lat": 20.5,
+        "alt": 9100,
+        "phase": "cruise",
+        "unknownKept": False,  # a short update with no base is not shown half-filled
+        "size": 1,
+    }
+    page.wait_for_function("() => document.getElementById('count-total').textContent === '1'")
+    watched.assert_clean()
+
+
 def test_api_docs_render_from_this_server(watched: Watched, server: Server) -> None:
     """Swagger UI at /docs comes from /static/vendor, runs under the CSP, reads the schema."""
     page = watched.page

@@ -10,6 +10,7 @@ Floats are rounded to what a map can show (about 1 m) to keep WebSocket frames s
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -43,6 +44,24 @@ FIELDS: Final[tuple[str, ...]] = (
     "emergency",
     "stale",
 )
+
+#: Keys of the short object a diff's ``updated`` carries when nothing else changed: the fields
+#: that change with almost every state vector. ``icao24`` identifies the aircraft.
+UPDATE_FIELDS: Final[tuple[str, ...]] = (
+    "icao24",
+    "lat",
+    "lon",
+    "baroaltitude",
+    "geoaltitude",
+    "velocity",
+    "heading",
+    "vertrate",
+    "squawk",
+    "last_seen",
+)
+
+#: The other keys: when one of them changed, ``updated`` carries the whole object.
+SLOW_FIELDS: Final[tuple[str, ...]] = tuple(f for f in FIELDS if f not in UPDATE_FIELDS)
 
 EMERGENCY_SQUAWKS: Final[frozenset[str]] = frozenset({"7500", "7600", "7700"})
 SIMULATED_SOURCES: Final[frozenset[str]] = frozenset({"simulator", "simulator-fallback"})
@@ -160,6 +179,19 @@ def aircraft_object(row: Mapping[str, Any], *, first_seen: int, stale: bool) -> 
         "emergency": squawk in EMERGENCY_SQUAWKS,
         "stale": stale or bool(row.get("stale")),
     }
+
+
+_slow = operator.itemgetter(*SLOW_FIELDS)
+
+
+def short_update(
+    obj: Mapping[str, Any], previous: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """What a diff's ``updated`` says about ``obj`` to a client holding ``previous``: only
+    :data:`UPDATE_FIELDS` when every other field is unchanged, else None (send it whole)."""
+    if previous is None or _slow(obj) != _slow(previous):
+        return None
+    return {key: obj[key] for key in UPDATE_FIELDS}
 
 
 def infer_phase(onground: bool, vertrate: object) -> str:

@@ -4,7 +4,10 @@ A :class:`~aerolake.web.live.Tick` is the change from one published state to the
 diff a client needs depends only on its bounding box: an aircraft is ``added`` when it is in
 the box now but was not (or did not exist), ``updated`` when it was and still is, ``removed``
 when it was in the box and has left it or the map. Clients with the same box share one encoded
-message; the aircraft objects are encoded once per tick and joined, never re-serialised.
+message; the aircraft objects are encoded once per tick and joined, never re-serialised, and
+all distinct boxes of a tick are resolved in one vectorised pass (:func:`diff_messages`).
+``added`` carries whole aircraft objects, ``updated`` short ones (only the fields that change
+with every state vector) unless another field changed too.
 
 Positions are degrees; an aircraft without a position is in view only without a box. A box
 with ``lomin > lomax`` crosses the antimeridian.
@@ -12,6 +15,7 @@ with ``lomin > lomax`` crosses the antimeridian.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
@@ -105,38 +109,89 @@ def snapshot_message(t: float, docs: Sequence[bytes], stats: dict[str, Any]) -> 
     ).decode()
 
 
-def diff_message(tick: Tick, box: BBox | None, *, force: bool = False) -> str | None:
-    """The diff for clients viewing ``box`` (all when None); None when empty unless ``force``.
+def box_masks(
+    lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64], boxes: npt.NDArray[np.float64]
+) -> npt.NDArray[np.bool_]:
+    """``[b, i]``: position ``i`` lies in box ``b`` (rows of ``boxes``: lamin, lomin, lamax,
+    lomax), every box in one vectorised pass; same rules as :func:`inside`."""
+    lamin, lomin, lamax, lomax = (boxes[:, k, None] for k in range(4))
+    with np.errstate(invalid="ignore"):
+        east = lon >= lomin
+        west = lon <= lomax
+        in_lon = np.where(lomin <= lomax, east & west, east | west)
+        result: npt.NDArray[np.bool_] = (lat >= lamin) & (lat <= lamax) & in_lon
+    return result
 
+
+def _rows(mask: npt.NDArray[np.bool_]) -> list[list[int]]:
+    """The column indices set in each row of a 2-D mask."""
+    rows, cols = np.nonzero(mask)
+    bounds = np.searchsorted(rows, np.arange(mask.shape[0] + 1)).tolist()
+    flat = cols.tolist()
+    return [flat[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def diff_messages(tick: Tick, boxes: Sequence[BBox | None]) -> list[str | None]:
+    """The diff for clients viewing each of ``boxes`` (None: everything); None where empty.
+
+    All boxes are worked out together (one boolean matrix per question: in view now, in view
+    before, removed in view), then each box's message is joined from the tick's pre-encoded
+    objects: full objects in ``added``, short ones in ``updated`` (see ``Tick.updates``).
     ``"time"`` comes right after ``"type"`` so a client can read the send time cheaply.
     """
-    removed_ids = tick.removed_ids
-    if box is None:
-        added = np.flatnonzero(~tick.prev_present)
-        updated = np.flatnonzero(tick.prev_present)
-        gone: list[str] = list(removed_ids)
-    else:
-        now_in = inside(tick.lat, tick.lon, box)
-        was_in = tick.prev_present & inside(tick.prev_lat, tick.prev_lon, box)
-        added = np.flatnonzero(now_in & ~was_in)
-        updated = np.flatnonzero(now_in & was_in)
-        left = np.flatnonzero(was_in & ~now_in)
-        gone_mask = inside(tick.removed_lat, tick.removed_lon, box)
-        gone = [tick.ids[i] for i in left]
-        gone += [removed_ids[i] for i in np.flatnonzero(gone_mask)]
-    if not force and not (len(added) or len(updated) or gone):
-        return None
-    docs = tick.docs
+    head = b'{"type":"diff","time":' + _time(tick.time) + b',"added":'
+    tail = b',"stats":' + orjson.dumps(tick.stats) + b"}"
+    real = [b for b in boxes if b is not None]
+    per_box: dict[BBox | None, tuple[list[int], list[int], list[str]]] = {}
+    if None in boxes:
+        present = tick.prev_present
+        per_box[None] = (
+            np.flatnonzero(~present).tolist(),
+            np.flatnonzero(present).tolist(),
+            list(tick.removed_ids),
+        )
+    if real:
+        edges = np.array(real, dtype=np.float64).reshape(-1, 4)
+        now_in = box_masks(tick.lat, tick.lon, edges)
+        was_in = box_masks(tick.prev_lat, tick.prev_lon, edges) & tick.prev_present
+        added, updated = _rows(now_in & ~was_in), _rows(now_in & was_in)
+        left = _rows(was_in & ~now_in)
+        gone = _rows(box_masks(tick.removed_lat, tick.removed_lon, edges))
+        ids, removed_ids = tick.ids, tick.removed_ids
+        for k, edge in enumerate(real):
+            gone_ids = [ids[i] for i in left[k]] + [removed_ids[i] for i in gone[k]]
+            per_box[edge] = (added[k], updated[k], gone_ids)
+    docs, updates = tick.docs, tick.updates
+    out: list[str | None] = []
+    for box in boxes:
+        add, upd, gone_ids = per_box[box]
+        if not (add or upd or gone_ids):
+            out.append(None)
+            continue
+        message = (
+            head
+            + _array([docs[i] for i in add])
+            + b',"updated":'
+            + _array([updates[i] for i in upd])
+            + b',"removed":'
+            + orjson.dumps(gone_ids)
+            + tail
+        )
+        out.append(message.decode())
+    return out
+
+
+def diff_message(tick: Tick, box: BBox | None) -> str | None:
+    """The diff for one box (see :func:`diff_messages`); None when empty."""
+    return diff_messages(tick, [box])[0]
+
+
+def keepalive_message(tick: Tick) -> str:
+    """An empty diff carrying the tick's stats (the same for every view)."""
     return (
         b'{"type":"diff","time":'
         + _time(tick.time)
-        + b',"added":'
-        + _array([docs[i] for i in added])
-        + b',"updated":'
-        + _array([docs[i] for i in updated])
-        + b',"removed":'
-        + orjson.dumps(gone)
-        + b',"stats":'
+        + b',"added":[],"updated":[],"removed":[],"stats":'
         + orjson.dumps(tick.stats)
         + b"}"
     ).decode()

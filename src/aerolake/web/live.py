@@ -33,7 +33,7 @@ import numpy.typing as npt
 import orjson
 import pyarrow as pa
 
-from aerolake.web.aircraft import aircraft_object, altitude, iter_rows, row_time
+from aerolake.web.aircraft import aircraft_object, altitude, iter_rows, row_time, short_update
 from aerolake.web.fanout import BBox, inside
 
 STALE_AFTER_S: Final[float] = 60.0
@@ -72,7 +72,8 @@ class Tick:
     time: float  # unix s, wall clock
     slots: Ints
     ids: list[str]  # icao24 per slot
-    docs: list[bytes]  # the aircraft objects as JSON
+    docs: list[bytes]  # the aircraft objects as JSON (for ``added``)
+    updates: list[bytes]  # for ``updated``: the short object when only UPDATE_FIELDS changed
     prev_present: Bools
     prev_lat: Floats
     prev_lon: Floats
@@ -109,6 +110,7 @@ class LiveHub:
         self._rec: list[dict[str, Any] | None] = []
         self._trail: list[deque[TrailPoint] | None] = []
         self._pub_doc: list[bytes | None] = []
+        self._pub_rec: list[dict[str, Any] | None] = []
         self._lat: Floats = np.empty(0)  # current position, NaN when unknown
         self._lon: Floats = np.empty(0)
         self._pub_lat: Floats = np.empty(0)  # published position
@@ -187,13 +189,17 @@ class LiveHub:
                 self._rec[s] = {**(self._rec[s] or {}), "stale": True}
                 self._dirty.add(int(s))
             slots = np.array(sorted(self._dirty), dtype=np.int64)
-            docs = [orjson.dumps(self._rec[s]) for s in slots]
+            order = slots.tolist()
+            recs = [self._rec[s] for s in order]
+            docs = [orjson.dumps(r) for r in recs]
+            updates = [self._update_doc(s, r, d) for s, r, d in zip(order, recs, docs, strict=True)]
             removed = np.array(sorted(s for s in self._pending if self._pub_present[s]), np.int64)
             tick = Tick(
                 time=now,
                 slots=slots,
                 ids=[str(self._ids[s]) for s in slots],
                 docs=docs,
+                updates=updates,
                 prev_present=self._pub_present[slots].copy(),
                 prev_lat=self._pub_lat[slots].copy(),
                 prev_lon=self._pub_lon[slots].copy(),
@@ -205,7 +211,7 @@ class LiveHub:
                 stats=self._stats(now),
                 alerts=self._new_alerts,
             )
-            self._publish(slots, docs)
+            self._publish(slots, docs, recs)
             self._new_alerts = []
             return tick
 
@@ -309,15 +315,21 @@ class LiveHub:
         self._pending.add(slot)
         return True
 
-    def _publish(self, slots: Ints, docs: list[bytes]) -> None:
+    def _update_doc(self, slot: int, rec: dict[str, Any] | None, doc: bytes) -> bytes:
+        previous = self._pub_rec[slot] if self._pub_present[slot] else None
+        short = short_update(rec, previous) if rec is not None else None
+        return doc if short is None else orjson.dumps(short)
+
+    def _publish(self, slots: Ints, docs: list[bytes], recs: list[dict[str, Any] | None]) -> None:
         self._pub_present[slots] = True
         self._pub_lat[slots] = self._lat[slots]
         self._pub_lon[slots] = self._lon[slots]
-        for s, doc in zip(slots, docs, strict=True):
+        for s, doc, rec in zip(slots.tolist(), docs, recs, strict=True):
             self._pub_doc[s] = doc
+            self._pub_rec[s] = rec
         for s in self._pending:  # only now may a slot be reused: no client still holds it
             self._pub_present[s] = False
-            self._pub_doc[s] = None
+            self._pub_doc[s] = self._pub_rec[s] = None
             self._index.pop(str(self._ids[s]), None)
             self._ids[s] = self._rec[s] = self._trail[s] = None
             self._free.append(s)
@@ -343,7 +355,7 @@ class LiveHub:
         for name, (fill, dtype) in _COLUMNS.items():
             grown = np.concatenate([getattr(self, name), np.full(extra, fill, dtype=dtype)])
             setattr(self, name, grown)
-        for column in (self._ids, self._rec, self._trail, self._pub_doc):
+        for column in (self._ids, self._rec, self._trail, self._pub_doc, self._pub_rec):
             column.extend([None] * extra)  # type: ignore[attr-defined]
         self._free.extend(range(capacity - 1, self._cap - 1, -1))
         self._cap = capacity

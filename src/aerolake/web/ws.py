@@ -33,9 +33,10 @@ from aerolake.web.fanout import (
     MAX_CLIENT_MESSAGE,
     BBox,
     alert_message,
-    diff_message,
+    diff_messages,
     error_message,
     heartbeat_message,
+    keepalive_message,
     parse_bbox,
     pong_message,
     snapshot_message,
@@ -83,6 +84,7 @@ class Broadcaster:
         self.cadence = cadence
         self.metrics = metrics
         self.clients: set[Client] = set()
+        self._counters: dict[str, Any] = {}
 
     async def run(self) -> None:
         """Tick forever (cancel to stop); a failing tick is logged, never fatal."""
@@ -105,25 +107,26 @@ class Broadcaster:
         groups: dict[BBox | None, list[Client]] = defaultdict(list)
         for client in self.clients:
             groups[client.bbox].append(client)
-        for box, members in groups.items():
-            diff = diff_message(tick, box) if tick.changed else None
-            keepalive: str | None = None
-            for client in members:
+        boxes = list(groups)
+        diffs = diff_messages(tick, boxes) if tick.changed else [None] * len(boxes)
+        keepalive: str | None = None
+        for box, diff in zip(boxes, diffs, strict=True):
+            for client in groups[box]:
                 for alert in alerts:
-                    self._put(client, alert, "alert")
+                    self._put(client, alert, "alert", now)
                 message = diff
                 if (
                     message is None
                     and tick.changed
                     and now - client.last_diff >= self.cadence.diff_every_s
                 ):
-                    keepalive = keepalive or diff_message(tick, box, force=True)
+                    keepalive = keepalive or keepalive_message(tick)
                     message = keepalive
                 if message is not None:
-                    self._put(client, message, "diff")
+                    self._put(client, message, "diff", now)
                     client.last_diff = now
                 elif now - client.last_sent >= self.cadence.heartbeat_s:
-                    self._put(client, heartbeat_message(now), "heartbeat")
+                    self._put(client, heartbeat_message(now), "heartbeat", now)
 
     def snapshot(self, client: Client) -> None:
         """Replace whatever the client has pending by a snapshot of its view."""
@@ -131,23 +134,30 @@ class Broadcaster:
         t, docs, stats = self.hub.snapshot(client.bbox)
         client.queue.put_nowait(snapshot_message(t, docs, stats))
         client.last_sent = client.last_diff = t
-        self.metrics.ws_messages.labels("snapshot").inc()
+        self._counted("snapshot").inc()
 
-    def _put(self, client: Client, message: str, kind: str) -> None:
+    def _put(self, client: Client, message: str, kind: str, now: float) -> None:
         try:
             client.queue.put_nowait(message)
         except asyncio.QueueFull:
             self.metrics.ws_resnapshots.inc()
             self.snapshot(client)
             return
-        client.last_sent = self.hub.clock()
-        self.metrics.ws_messages.labels(kind).inc()
+        client.last_sent = now
+        self._counted(kind).inc()
+
+    def _counted(self, kind: str) -> Any:
+        """The message counter for ``kind`` (label lookups cached: one per message is costly)."""
+        counter = self._counters.get(kind)
+        if counter is None:
+            counter = self._counters[kind] = self.metrics.ws_messages.labels(kind)
+        return counter
 
     def reply(self, client: Client, message: str, kind: str) -> None:
         """Queue an answer to the client's own message; dropped when its queue is full."""
         with contextlib.suppress(asyncio.QueueFull):
             client.queue.put_nowait(message)
-            self.metrics.ws_messages.labels(kind).inc()
+            self._counted(kind).inc()
 
     async def serve(self, websocket: WebSocket) -> None:
         """Run one connection until it closes."""

@@ -18,6 +18,7 @@ import { renderLegend } from "./legend.js";
 const RENDER_EVERY_MS = 500;
 const TRAIL_REFRESH_MS = 30_000;
 const TRAIL_MAX_POINTS = 2000;
+const RESYNC_EVERY_MS = 5_000;
 
 const store = new AircraftStore();
 let layer = null;
@@ -33,6 +34,7 @@ let lastMessageAt = 0;
 let connState = "connecting";
 let lastFade = 0;
 let mapPending = false;
+let lastResync = -Infinity;
 
 const panel = new Panel({ onClose: () => select(null) });
 const alerts = new AlertList({ onSelect: (id) => select(id, { fly: true }) });
@@ -125,9 +127,11 @@ function onMessage(message) {
       if (!fitted) fitToAircraft();
       break;
     case "diff": {
-      const moved = store.diff(message);
-      alerts.reconcile([...(message.added ?? []), ...(message.updated ?? [])].map((a) => store.get(a.icao24) ?? a));
+      const { moved, missing } = store.diff(message);
+      const changed = [...(message.added ?? []), ...(message.updated ?? [])];
+      alerts.reconcile(changed.map((a) => store.get(a.icao24)).filter(Boolean));
       if (selected && moved.includes(selected)) extendTrail(store.get(selected));
+      if (missing.length) resync();
       break;
     }
     case "alert":
@@ -154,6 +158,14 @@ function onStatus(status) {
       : `Offline — retrying in ${Math.ceil((status.retryInMs ?? 0) / 1000)} s`;
   fill(byId("conn-text"), text);
   el.title = status.state === "open" ? "Connected to /ws/live" : `Reconnect attempts: ${status.attempts ?? 0}`;
+}
+
+/** Ask for a fresh snapshot of the view (at most every RESYNC_EVERY_MS). */
+function resync() {
+  const now = performance.now();
+  if (now - lastResync < RESYNC_EVERY_MS) return;
+  lastResync = now;
+  feed.send({ type: "subscribe", bbox });
 }
 
 function subscription() {

@@ -12,6 +12,11 @@ export const GONE_AFTER_S = 60;
 const MIN_OPACITY = 0.2;
 const PLAUSIBLE_LAG_S = 300;
 
+/** A whole aircraft object (short updates lack the rarely changing fields such as `onground`). */
+export function isWhole(a) {
+  return a.onground !== undefined;
+}
+
 export class AircraftStore {
   constructor() {
     this.byId = new Map();
@@ -55,10 +60,18 @@ export class AircraftStore {
     this.version += 1;
   }
 
-  /** Apply a diff (removed first, then upserts); returns the icao24s whose position changed. */
+  /**
+   * Apply a diff (removed first, then upserts). `added` holds whole aircraft objects; `updated`
+   * may hold short ones (only the fields that changed: position, altitudes, speed, track,
+   * vertical rate, squawk, last_seen), merged into the object already held. Returns
+   * `{moved, missing}`: icao24s whose position changed, and icao24s of short updates for
+   * aircraft this page no longer holds (pruned locally): the caller should resubscribe to get
+   * them whole.
+   */
   diff(message) {
     this.tick(message.time);
     const moved = [];
+    const missing = [];
     for (const id of message.removed ?? []) {
       this.byId.delete(id);
       this.heardAt.delete(id);
@@ -66,13 +79,17 @@ export class AircraftStore {
     for (const a of [...(message.added ?? []), ...(message.updated ?? [])]) {
       if (!a?.icao24) continue;
       const old = this.byId.get(a.icao24);
+      if (!old && !isWhole(a)) {
+        missing.push(a.icao24);
+        continue;
+      }
       if (old && (old.lat !== a.lat || old.lon !== a.lon) && a.lat !== undefined) moved.push(a.icao24);
       this.byId.set(a.icao24, old ? Object.assign(old, a) : a);
-      this.heard(a);
+      this.heard(old ?? a);
     }
     if (message.stats) this.stats = message.stats;
     this.version += 1;
-    return moved;
+    return { moved, missing };
   }
 
   /** Seconds since aircraft `a` was last heard (page clock). */
