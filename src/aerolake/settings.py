@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     bus_url: str = "memory://"
     engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
+    spark_jars: str = ""  # comma-separated local jar files (postgresql.jar, hadoop-aws, SDK bundle)
+    spark_driver_memory: str = "2g"
+    spark_conf: dict[str, str] = Field(default_factory=dict)  # JSON, e.g. spark.hadoop.fs.s3a.*
     region: str = "india"
     source: Literal["simulator", "opensky", "files"] = "simulator"
     poll_interval: float | None = Field(default=None, gt=0)
@@ -108,6 +111,17 @@ class Settings(BaseSettings):
     @property
     def serving(self) -> str:
         return self.serving_url or f"duckdb:///{self.data_dir / 'serving.duckdb'}"
+
+    def engine_options(self, engine: str | None = None) -> dict[str, Any]:
+        """Keyword options for ``open_engine(engine or self.engine, ...)``."""
+        if (engine or self.engine) != "spark":
+            return {}
+        return {
+            "master": self.spark_master,
+            "driver_memory": self.spark_driver_memory,
+            "jars": [j.strip() for j in self.spark_jars.split(",") if j.strip()],
+            "conf": dict(self.spark_conf),
+        }
 
     def opensky_credentials(self) -> tuple[str, str] | None:
         """(client_id, client_secret) from the environment or ``credentials.json``, else None."""

@@ -133,8 +133,14 @@ def _duckdb(**options: Any) -> Engine:
     return DuckDBEngine(**options)
 
 
+def _spark(**options: Any) -> Engine:
+    from aerolake.analytics.spark_engine import SparkEngine
+
+    return SparkEngine(**options)
+
+
 #: Engine factories by name; each imports its adapter on first use.
-ENGINES: dict[str, Callable[..., Engine]] = {"duckdb": _duckdb}
+ENGINES: dict[str, Callable[..., Engine]] = {"duckdb": _duckdb, "spark": _spark}
 
 
 def open_engine(name: str = "duckdb", **options: Any) -> Engine:

@@ -79,7 +79,8 @@ def build_flights(
             summary.dates_unchanged += 1
     if not todo:
         return summary
-    engine = open_engine(engine_name or settings.engine)
+    name = engine_name or settings.engine
+    engine = open_engine(name, **settings.engine_options(name))
     try:
         for first, last in _ranges(todo):
             _build_range(lake, engine, first, last, rules, summary)

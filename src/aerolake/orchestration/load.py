@@ -169,7 +169,7 @@ def _load(
     summary = LoadSummary(full=full, run_id=run.run_id)
     sigs = date_signatures(lake, models_digest())
     global_sig = signature([], json.dumps(sigs, sort_keys=True), str(settings.raw_telemetry_cap))
-    engine = open_engine(settings.engine)
+    engine = open_engine(settings.engine, **settings.engine_options())
     try:
         models = _Models(engine, lake, model_params(settings), run, summary)
         if full:
