@@ -1,5 +1,4 @@
-"""The batch layer on an S3 lake (moto on 127.0.0.1): the steps of ``test_batch_steps`` over a
-local and an S3 lake, and the whole chain (ingest -> silver -> merge with speed rows -> flights
+"""The batch layer on an S3 lake (moto on 127.0.0.1): the whole chain (ingest -> silver -> merge with speed rows -> flights
 -> serving load) on S3 compared with the same chain on a local lake.
 
 "Writes nothing" is checked strictly: the S3 bucket has versioning on, so any PUT or DELETE,
@@ -9,8 +8,6 @@ even of identical bytes, adds a version; locally, file hashes and modification t
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,185 +20,18 @@ from aerolake.batch.ingest import ingest
 from aerolake.batch.merge import merge_gold
 from aerolake.batch.silver import build_silver
 from aerolake.lake import (
-    BRONZE_STATES,
     GOLD_FLIGHTS,
     GOLD_STATES,
-    SILVER_QUARANTINE,
-    SILVER_SPEED_STATES,
-    SILVER_STATES,
     Lake,
 )
-from aerolake.lake import fs as lakefs
 from aerolake.orchestration.load import SERVING_TABLES, load_serving
-from aerolake.refdata.enrich import enrich
-from aerolake.schema import SILVER_SCHEMA, STATE_SCHEMA
+from aerolake.schema import STATE_SCHEMA
 from aerolake.serving import open_target
 from aerolake.settings import Settings, load_settings
 from aerolake.sources.files import write_opensky_file
-from aerolake.validate import validate
-from test_batch_steps import H0, INDIA, NOW, states
+from test_batch_steps import INDIA, lake_state, open_s3_lake, put_speed
 from test_s3_engine import rows
 from test_serving_models import DAY1, DAY2, read_all, scenario_states
-
-
-def s3_client(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-
-
-def open_s3_lake(url: str, tmp_path: Path) -> tuple[Lake, Settings]:
-    """The lake as the CLI opens it, from settings (endpoint from ``AEROLAKE_S3_ENDPOINT``),
-    with bucket versioning on so that :func:`lake_state` sees every write."""
-    settings = load_settings(data_dir=tmp_path, lake_url=url)
-    assert settings.s3_endpoint == os.environ["AEROLAKE_S3_ENDPOINT"]
-    bucket = url.removeprefix("s3://").partition("/")[0]
-    s3_client(settings.s3_endpoint).put_bucket_versioning(
-        Bucket=bucket, VersioningConfiguration={"Status": "Enabled"}
-    )
-    return Lake.open(settings.lake, settings.s3_endpoint), settings
-
-
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
-def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
-    if request.param == "local":
-        return Lake.open(str(tmp_path / "lake"))
-    return open_s3_lake(request.getfixturevalue("s3_lake_url"), tmp_path)[0]
-
-
-def lake_state(lake: Lake) -> dict[str, str]:
-    """Every file of the lake with a fingerprint that changes on any write: on S3 every
-    object version and delete marker (ETag); locally the content hash and mtime."""
-    if lakefs.is_local(lake.fs):
-        root = Path(lake.root)
-        return {
-            str(p.relative_to(root)): f"{hashlib.sha256(p.read_bytes()).hexdigest()}:"
-            f"{p.stat().st_mtime_ns}"
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
-        }
-    bucket, _, prefix = lake.root.partition("/")
-    client = s3_client(os.environ["AEROLAKE_S3_ENDPOINT"])
-    found: dict[str, str] = {}
-    for page in client.get_paginator("list_object_versions").paginate(
-        Bucket=bucket, Prefix=prefix + "/"
-    ):
-        for version in page.get("Versions", []):
-            found[f"{version['Key']}@{version['VersionId']}"] = version["ETag"]
-        for marker in page.get("DeleteMarkers", []):
-            found[f"{marker['Key']}@{marker['VersionId']}"] = "deleted"
-    return found
-
-
-# The steps of test_batch_steps, on both lakes ------------------------------------------------
-
-
-def test_ingest_is_idempotent_and_replaces_changed_files(lake: Lake, tmp_path: Path) -> None:
-    src = tmp_path / "in"
-    src.mkdir()
-    write_opensky_file(
-        pa.concat_tables([states("800001", H0, 30), states("800002", H0 + 3600, 30)]),
-        src / "a.csv.gz",
-        "csv.gz",
-    )
-    write_opensky_file(states("800003", H0, 20), src / "b.csv", "csv")
-    first = ingest(lake, [src])
-    assert [f.status for f in first.files] == ["ingested", "ingested"]
-    assert lake.read(BRONZE_STATES).num_rows == 80
-    assert len(lake.partitions(BRONZE_STATES)) == 2
-    before = lake_state(lake)
-    assert len(before) >= 4  # two partitions' data and manifests, and the ledger
-    again = ingest(lake, [src])
-    assert [f.status for f in again.files] == ["unchanged", "unchanged"]
-    assert lake_state(lake) == before
-    write_opensky_file(states("800003", H0, 5), src / "b.csv", "csv")
-    changed = ingest(lake, [src])
-    assert [f.status for f in changed.files] == ["unchanged", "replaced"]
-    assert lake.read(BRONZE_STATES).num_rows == 65
-    forced = ingest(lake, [src], force=True)
-    assert [f.status for f in forced.files] == ["replaced", "replaced"]
-    assert lake.read(BRONZE_STATES).num_rows == 65
-
-
-def test_corrupt_file_fails_alone(lake: Lake, tmp_path: Path) -> None:
-    src = tmp_path / "in"
-    src.mkdir()
-    write_opensky_file(states("800001", H0, 30), src / "good.csv.gz", "csv.gz")
-    good = (src / "good.csv.gz").read_bytes()
-    (src / "bad.csv.gz").write_bytes(good[: len(good) // 2])
-    summary = ingest(lake, [src])
-    by_name = {Path(f.path).name: f for f in summary.files}
-    assert by_name["good.csv.gz"].status == "ingested"
-    assert by_name["bad.csv.gz"].status == "failed"
-    assert "bad.csv.gz" in by_name["bad.csv.gz"].message
-    assert lake.read(BRONZE_STATES).num_rows == 30
-
-
-def test_silver_validates_dedupes_filters_and_sorts(lake: Lake, tmp_path: Path) -> None:
-    src = tmp_path / "in"
-    src.mkdir()
-    data = pa.concat_tables(
-        [
-            states("800002", H0, 10),
-            states("800001", H0, 10),
-            states("800001", H0, 3),  # duplicates of the first three
-            states("800009", H0, 2, lat=None),  # no position
-            states("800008", H0, 4, lat=50.0),  # outside India
-        ]
-    )
-    write_opensky_file(data, src / "a.parquet", "parquet")
-    ingest(lake, [src])
-    summary = build_silver(lake, INDIA, now=NOW)
-    silver = lake.read(SILVER_STATES, columns=SILVER_SCHEMA.names)
-    assert silver.num_rows == 20
-    assert summary.quarantined == {"duplicate": 3, "no_position": 2}
-    assert summary.out_of_region == 4
-    assert lake.read(SILVER_QUARANTINE).num_rows == 5
-    keys = list(
-        zip(silver.column("icao24").to_pylist(), silver.column("time").to_pylist(), strict=True)
-    )
-    assert keys == sorted(keys)
-    before = lake_state(lake)
-    rerun = build_silver(lake, INDIA, now=NOW)
-    assert rerun.partitions_built == 0 and rerun.partitions_unchanged == 1
-    assert lake_state(lake) == before
-
-
-def put_speed(lake: Lake, table: pa.Table, key: str, now: dt.datetime = NOW) -> None:
-    """What the speed layer leaves in the lake: validated, enriched rows of one hour."""
-    silver = enrich(validate(table, now=now).valid, None)
-    hour = dt.datetime.fromtimestamp(int(table.column("time")[0].as_py()) // 3600 * 3600, dt.UTC)
-    part = {"date": hour.date().isoformat(), "hour": hour.hour}
-    lake.upsert_files(SILVER_SPEED_STATES, part, {key: silver}, SILVER_SCHEMA)
-
-
-def test_merge_batch_supersedes_speed_per_hour(lake: Lake, tmp_path: Path) -> None:
-    put_speed(lake, states("800001", H0, 20, source="simulator"), "p0-0-19")
-    put_speed(lake, states("800001", H0 + 3600, 15, source="simulator"), "p0-20-34")
-    put_speed(lake, states("800002", H0 + 3600, 5, source="simulator-fallback"), "p0-35-39")
-    first = merge_gold(lake)
-    assert first.speed_hours == 2 and first.batch_hours == 0
-    assert lake.read(GOLD_STATES).num_rows == 35  # fallback states never reach gold
-    src = tmp_path / "in"
-    src.mkdir()
-    write_opensky_file(states("800001", H0, 25), src / "h10.csv", "csv")
-    ingest(lake, [src])
-    build_silver(lake, INDIA, now=NOW)
-    second = merge_gold(lake)
-    assert (second.batch_hours, second.speed_hours, second.unchanged_hours) == (1, 0, 1)
-    gold = lake.read(GOLD_STATES)
-    by_hour = pc.value_counts(
-        pc.binary_join_element_wise(
-            gold.column("data_source"), pc.cast(gold.column("hour"), pa.string()), ":"
-        )
-    ).to_pylist()
-    assert {c["values"]: c["counts"] for c in by_hour} == {"batch:10": 25, "speed:11": 15}
-    before = lake_state(lake)
-    third = merge_gold(lake)
-    assert third.changed == [] and lake_state(lake) == before
-
-
-# The whole chain: S3 gives what local gives ---------------------------------------------------
 
 SCENARIO_NOW = dt.datetime(2024, 3, 7, tzinfo=dt.UTC)
 #: The aircraft whose trip reaches the lake from the speed layer only.
