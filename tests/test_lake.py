@@ -8,7 +8,6 @@ a moto server on 127.0.0.1 when moto is installed (ids ``local`` / ``s3``; desel
 from __future__ import annotations
 
 import hashlib
-import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,27 +26,8 @@ H7 = {"date": "2024-05-01", "hour": 7}
 H8 = {"date": "2024-05-01", "hour": 8}
 NEXT_DAY = {"date": "2024-05-02", "hour": 0}
 
-try:  # moto is a dev-only extra: the S3 cases skip without it
-    from moto.server import ThreadedMotoServer
-except ImportError:  # pragma: no cover - depends on the environment
-    ThreadedMotoServer = None
-
 # moto[server] is a dev dependency: in CI a missing moto fails the S3 cases, never skips them.
 S3_PARAM = pytest.param("s3", marks=pytest.mark.s3)
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto S3 server on 127.0.0.1 (free port) for the module's S3 cases."""
-    assert ThreadedMotoServer is not None
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["local", S3_PARAM])

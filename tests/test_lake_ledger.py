@@ -18,9 +18,7 @@ from aerolake.lake.ledger import (
     file_checksum,
     retire,
 )
-from test_lake import S3_PARAM, moto_endpoint, open_test_lake, snapshot
-
-__all__ = ["moto_endpoint"]  # the S3 server fixture, requested by name
+from test_lake import S3_PARAM, open_test_lake, snapshot
 
 
 @pytest.fixture(params=["local", S3_PARAM])
