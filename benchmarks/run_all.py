@@ -22,7 +22,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str] | None]] = [
     ("simulator.py", [], ["--hours", "1"]),
     ("files.py", ["--rows", "10000000"], ["--rows", "1000000"]),
     ("batch.py", ["--rows", "10000000"], ["--rows", "1000000"]),
-    ("batch.py", ["--rows", "50000000"], None),
+    ("batch.py", ["--rows", "50000000", "--no-baseline"], None),
     ("serving_load.py", [], ["--rows", "100000"]),
     ("stream.py", [], ["--quick"]),
     ("web.py", [], ["--quick"]),
