@@ -61,9 +61,20 @@ def test_updated_is_short_when_only_fast_fields_change() -> None:
     second = decoded(diff_message(hub.tick(), None))
     assert second is not None
     (update,) = second["updated"]
-    assert list(update) == list(UPDATE_FIELDS)
-    assert update["lat"] == 20.5 and update["squawk"] == "2000" and update["last_seen"] == 2
-    assert "callsign" not in update and "onground" not in update
+    # only what changed: heading, altitudes and vertical rate stayed null
+    assert update == {
+        "icao24": "aaaaaa",
+        "lat": 20.5,
+        "lon": 77.5,
+        "velocity": 200.0,
+        "squawk": "2000",
+        "last_seen": 2,
+    }
+    assert set(update) < set(UPDATE_FIELDS)
+    hub.update([row("aaaaaa", 3, 20.5, 77.5, squawk=None, velocity=200.0)])
+    third = decoded(diff_message(hub.tick(), None))
+    assert third is not None  # a value that went away is sent as null
+    assert third["updated"] == [{"icao24": "aaaaaa", "squawk": None, "last_seen": 3}]
 
 
 def test_updated_is_whole_when_another_field_changes() -> None:

@@ -45,8 +45,8 @@ FIELDS: Final[tuple[str, ...]] = (
     "stale",
 )
 
-#: Keys of the short object a diff's ``updated`` carries when nothing else changed: the fields
-#: that change with almost every state vector. ``icao24`` identifies the aircraft.
+#: The fields that change with almost every state vector: a diff's ``updated`` carries only
+#: ``icao24`` and those of these that changed, unless another field changed too.
 UPDATE_FIELDS: Final[tuple[str, ...]] = (
     "icao24",
     "lat",
@@ -182,16 +182,23 @@ def aircraft_object(row: Mapping[str, Any], *, first_seen: int, stale: bool) -> 
 
 
 _slow = operator.itemgetter(*SLOW_FIELDS)
+_FAST: Final[tuple[str, ...]] = UPDATE_FIELDS[1:]
 
 
 def short_update(
     obj: Mapping[str, Any], previous: Mapping[str, Any] | None
 ) -> dict[str, Any] | None:
-    """What a diff's ``updated`` says about ``obj`` to a client holding ``previous``: only
-    :data:`UPDATE_FIELDS` when every other field is unchanged, else None (send it whole)."""
+    """What a diff's ``updated`` says about ``obj`` to a client holding ``previous``: ``icao24``
+    and the :data:`UPDATE_FIELDS` whose value changed when every other field is unchanged,
+    else None (send the whole object). A client merges it into the object it holds."""
     if previous is None or _slow(obj) != _slow(previous):
         return None
-    return {key: obj[key] for key in UPDATE_FIELDS}
+    short = {"icao24": obj["icao24"]}
+    for key in _FAST:
+        value = obj[key]
+        if value != previous[key]:
+            short[key] = value
+    return short
 
 
 def infer_phase(onground: bool, vertrate: object) -> str:

@@ -10,7 +10,9 @@ Two views of the state:
 - *published*: the state as of the last tick. A snapshot is built from it, and a tick's
   :class:`Tick` describes exactly the change from the previous published state to the next.
   So every WebSocket client that has applied the same ticks holds the same picture, and a diff
-  for a bounding box depends only on the box, never on the client (see :mod:`.fanout`).
+  for a bounding box depends only on the box, never on the client (see :mod:`.fanout`). That
+  is also why a tick may describe an update by what changed since the published object alone
+  (``Tick.updates``): every client that sees it ``updated`` holds that published object.
 
 Ageing is on the hub's wall clock (when a row *arrived*), so a replay of old data is shown as
 fresh: an aircraft with no row for ``stale_after_s`` (60 s) is marked ``stale`` (the map fades
@@ -197,7 +199,7 @@ class LiveHub:
             tick = Tick(
                 time=now,
                 slots=slots,
-                ids=[str(self._ids[s]) for s in slots],
+                ids=[str(self._ids[s]) for s in order],
                 docs=docs,
                 updates=updates,
                 prev_present=self._pub_present[slots].copy(),

@@ -62,8 +62,8 @@ export class AircraftStore {
 
   /**
    * Apply a diff (removed first, then upserts). `added` holds whole aircraft objects; `updated`
-   * may hold short ones (only the fields that changed: position, altitudes, speed, track,
-   * vertical rate, squawk, last_seen), merged into the object already held. Returns
+   * may hold short ones (`icao24` plus whichever of position, altitudes, speed, track, vertical
+   * rate, squawk and last_seen changed), merged into the object already held. Returns
    * `{moved, missing}`: icao24s whose position changed, and icao24s of short updates for
    * aircraft this page no longer holds (pruned locally): the caller should resubscribe to get
    * them whole.
@@ -83,7 +83,7 @@ export class AircraftStore {
         missing.push(a.icao24);
         continue;
       }
-      if (old && (old.lat !== a.lat || old.lon !== a.lon) && a.lat !== undefined) moved.push(a.icao24);
+      if (old && ((a.lat !== undefined && a.lat !== old.lat) || (a.lon !== undefined && a.lon !== old.lon))) moved.push(a.icao24);
       this.byId.set(a.icao24, old ? Object.assign(old, a) : a);
       this.heard(old ?? a);
     }
