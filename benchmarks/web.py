@@ -3,11 +3,12 @@
 A real uvicorn server (its own process, 127.0.0.1) runs the web app; a feeder thread in it
 keeps ``--aircraft`` aircraft on the live hub and moves a fifth of them every second (each
 aircraft updated every 5 s, like the simulator). This process opens ``--clients`` WebSocket
-clients (the ``websockets`` library, asyncio) twice: each with a 5 x 5 degree viewport
-(``/ws/live?bbox=...``, the usual map), then without a bounding box (the heaviest case: every
-diff carries every change, ~0.55 MB/s per client at 15,000 aircraft). Update lag = the time
-the client has received a whole diff - the diff's ``time`` (when the server's tick published
-it; same host, same clock). Baseline: the same server with one client.
+clients (asyncio) twice: each with a 5 x 5 degree viewport (``/ws/live?bbox=...``, the usual
+map), then without a bounding box (the heaviest case: every diff carries every change, about
+0.2 MB/s per client at 15,000 aircraft; the feed moves positions only, so the short updates
+are at their smallest). A raw client counts as connected once its snapshot arrived. Update lag =
+the time the client has received a whole diff - the diff's ``time`` (when the server's tick
+published it; same host, same clock). Baseline: the same server with one client.
 
 Clients and server share the machine's cores, so the clients must be cheap or the figure
 measures them: the default ``--client raw`` is a minimal WebSocket reader (asyncio protocol)
