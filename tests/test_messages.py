@@ -186,3 +186,36 @@ def test_a_boolean_number_among_many_fine_messages_is_found() -> None:
     decoded = decode_batch(batch, now=NOW)
     assert [(d.index, d.reason) for d in decoded.deadletters] == [(20, "wrong_type:vertrate")]
     assert decoded.states.num_rows == 50
+
+
+def test_encode_batch_writes_the_values_orjson_writes_row_by_row() -> None:
+    floats = [1.0, -0.0, 0.1, 1e20, 123456789012.0, 2.5e-7, float("nan"), float("inf"), None]
+    n = len(floats)
+    batch = pa.record_batch(
+        {
+            "icao24": [f"80{i:04x}" for i in range(n)],
+            "x": pa.array(floats, pa.float64()),
+            "f": pa.array([None if v is None else 1.5 for v in floats], pa.float32()),
+            "s": ['a"b', "c\\d", "e\nf", "\x01", "ünï", "plain", None, "", "x"],
+            "b": [True, False, None] * 3,
+            "k": pa.array([1, -5, None] * 3, pa.int8()),
+            "at": pa.array([NOW] * n, pa.timestamp("us", tz="UTC")),
+        }
+    )
+    encoded = encode_batch(batch)
+    assert [k for k, _ in encoded] == [k.encode() for k in batch.column("icao24").to_pylist()]
+    rows = [orjson.loads(v) for _, v in encoded]
+    expected = [
+        {**row, "x": row["x"] if row["x"] is None or abs(row["x"]) < 1e300 else None}
+        for row in batch.to_pylist()
+    ]
+    for row, want in zip(rows, expected, strict=True):
+        assert list(row) == ["icao24", "x", "f", "s", "b", "k", "at"]
+        assert row["at"] == NOW.timestamp()
+        want = {**want, "at": NOW.timestamp()}
+        if want["x"] is not None and want["x"] != want["x"]:  # NaN is written as null
+            want["x"] = None
+        assert row == want
+    assert encoded[0][1].startswith(b'{"icao24":"800000","x":1.0,')  # integral floats keep ".0"
+    assert [type(r["x"]) for r in rows[:6]] == [float] * 6
+    assert b"\n" not in b"".join(v for _, v in encoded)

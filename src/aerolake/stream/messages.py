@@ -317,7 +317,69 @@ def _states(struct: pa.StructArray, now: dt.datetime, batch_id: str) -> pa.Table
     return pa.Table.from_arrays(cols, schema=STATE_SCHEMA)
 
 
-def _jsonable(col: pa.ChunkedArray | pa.Array) -> list[Any]:
+_NEEDS_ESCAPE: Final[str] = r'[\x00-\x1f"\\]'
+_EMPTY: Final[pa.Scalar] = pa.scalar("", pa.string())
+
+
+def _float_parts(values: pa.Array) -> list[pa.Array]:
+    """Float values as JSON text, as orjson writes them: arrow's shortest round-trip text,
+    plus ``.0`` where arrow writes an integral value without one; NaN and infinities null."""
+    text = pc.cast(values, pa.string())
+    finite = pc.is_finite(values)
+    if not pc.all(finite).as_py():
+        text = pc.if_else(finite, text, None)
+    with np.errstate(invalid="ignore"):
+        x = np.asarray(values.fill_null(0.5) if values.null_count else values, dtype=np.float64)
+        integral = np.floor(x) == x
+    if not integral.any():
+        return [text]
+    suffix = pa.array(integral)
+    if (np.abs(x[integral]) >= 1e9).any():  # arrow may write these with an exponent
+        suffix = pc.and_(suffix, pc.fill_null(pc.invert(pc.match_substring(text, "e")), False))
+    return [text, pc.if_else(suffix, ".0", _EMPTY)]
+
+
+def _json_parts(values: pa.Array) -> list[pa.Array] | None:
+    """Arrays whose element-wise concatenation is each value as JSON text (null where the value
+    is null), or None for a type without a fast path."""
+    kind = values.type
+    if pa.types.is_timestamp(kind):
+        micros = pc.cast(pc.cast(values, pa.timestamp("us", tz=kind.tz)), pa.int64())
+        return _float_parts(pc.divide(pc.cast(micros, pa.float64()), 1e6))
+    if pa.types.is_floating(kind):
+        return _float_parts(pc.cast(values, pa.float64()))
+    if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
+        return [pc.cast(values, pa.string())]  # booleans cast to "true" / "false"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        values = pc.cast(values, pa.string())
+        if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+            text = [None if v is None else orjson.dumps(v).decode() for v in values.to_pylist()]
+            return [pa.array(text, pa.string())]
+        quote = pc.if_else(values.is_valid(), '"', _EMPTY)
+        return [quote, values, quote]
+    return None
+
+
+def _encode_rows(batch: pa.RecordBatch) -> list[bytes]:
+    """One JSON object per row, built column-wise with arrow kernels (orjson row by row when a
+    column's type has no fast path)."""
+    parts: list[pa.Array | str] = []
+    for i, name in enumerate(batch.schema.names):
+        text = _json_parts(batch.column(i))
+        if text is None:
+            return _encode_rows_slow(batch)
+        parts.append(("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":")
+        parts.extend(text)
+    parts.append("}\n")  # JSON text never holds a raw newline: the rows split on it
+    options = pc.JoinOptions(null_handling="replace", null_replacement="null")
+    lines = pc.binary_join_element_wise(*parts, "", options=options)
+    _, offsets, data = lines.buffers()
+    start, end = np.frombuffer(offsets, np.int32)[[lines.offset, lines.offset + len(lines)]]
+    rows: list[bytes] = data.to_pybytes()[start : end - 1].split(b"\n")
+    return rows
+
+
+def _jsonable(col: pa.Array) -> list[Any]:
     """A column as Python values fit for JSON: timestamps become unix seconds (float)."""
     if pa.types.is_timestamp(col.type):
         micros = pc.cast(col, pa.int64())
@@ -325,18 +387,29 @@ def _jsonable(col: pa.ChunkedArray | pa.Array) -> list[Any]:
     return col.to_pylist()  # type: ignore[no-any-return]
 
 
+def _encode_rows_slow(batch: pa.RecordBatch) -> list[bytes]:
+    """One JSON object per row with ``orjson``, row by row."""
+    names = batch.schema.names
+    columns = [_jsonable(batch.column(i)) for i in range(len(names))]
+    dumps = orjson.dumps
+    return [dumps(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
+
+
 def encode_batch(data: pa.RecordBatch | pa.Table, key: str = "icao24") -> list[tuple[bytes, bytes]]:
     """``(key, value)`` per row: the row as one JSON object with its column names.
 
     Given :data:`~aerolake.schema.STATE_SCHEMA` (optionally plus ``category``) this produces
-    messages of the raw contract. Timestamps are written as unix seconds; NaN as null.
+    messages of the raw contract. Timestamps are written as unix seconds; NaN as null. Pure;
+    the bytes are those ``orjson.dumps`` gives for the row as a dict, built column-wise.
     """
-    names = data.schema.names
-    columns = [_jsonable(data.column(i)) for i in range(len(names))]
-    keys = data.column(key).to_pylist()
-    dumps = orjson.dumps
-    values = [dumps(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
-    return [(k.encode(), v) for k, v in zip(keys, values, strict=True)]
+    batches = data.to_batches() if isinstance(data, pa.Table) else [data]
+    out: list[tuple[bytes, bytes]] = []
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        keys = [k.encode() for k in batch.column(key).to_pylist()]
+        out.extend(zip(keys, _encode_rows(batch), strict=True))
+    return out
 
 
 def encode_object(obj: Mapping[str, Any]) -> bytes:
