@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from aerolake.errors import ServingError
 from aerolake.serving.connect import Retry, connect_with_retry
-from aerolake.serving.ddl import quote
+from aerolake.serving.ddl import TableSpec, create_index_sql, create_table_sql, quote
 from aerolake.serving.pgbinary import HEADER, TRAILER, encode_batch
 from aerolake.serving.sql_target import SqlTarget
 
@@ -134,28 +134,74 @@ class PostgresTarget(SqlTarget):
         # Index builds sort in memory instead of spilling; reverts at the end of the transaction.
         self._execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
 
-    def _bulk_insert(self, table: str, data: pa.Table, *, fresh: bool = False) -> None:
-        """Binary COPY; the next batch is encoded on a worker thread while this one is sent.
+    def _build_apart(self, prepared: Sequence[tuple[TableSpec, pa.Table]]) -> bool:
+        """Build each ``<table>__staging`` on its own connection, all in parallel, committed.
 
-        A table created in this transaction is loaded with FREEZE: its rows need no later
-        hint-bit rewrite or freezing vacuum, and no other transaction can see it before commit.
+        Readers never look at staging names, so committing them early is invisible; the swap
+        transaction then only drops, renames and writes watermarks. A staging table left by a
+        failure or a crash is dropped first by the next load of that table.
         """
-        cols = ", ".join(quote(c) for c in data.column_names)
-        freeze = ", FREEZE" if fresh else ""
-        sql = f"COPY {quote(table)} ({cols}) FROM STDIN (FORMAT binary{freeze})"
-        batches = iter(data.to_batches(max_chunksize=COPY_BATCH_ROWS))
-        with (
-            ThreadPoolExecutor(max_workers=1) as pool,
-            self._live().cursor() as cur,
-            cur.copy(sql) as copy,
-        ):
-            copy.write(HEADER)
+        if not prepared:
+            return True
+        try:
+            with ThreadPoolExecutor(max_workers=len(prepared)) as pool:
+                builds = [pool.submit(self._build_staging, spec, data) for spec, data in prepared]
+                for build in builds:
+                    build.result()
+        except BaseException:
+            for spec, _ in prepared:
+                self._execute(f"DROP TABLE IF EXISTS {quote(spec.name + self.staging_suffix)}")
+            raise
+        return True
+
+    def _build_staging(self, spec: TableSpec, data: pa.Table) -> None:
+        """One staging table: created empty, COPY FREEZE, then primary key and indexes built
+        by sorting (faster and far less WAL than maintaining them row by row during COPY)."""
+        build = spec.name + self.staging_suffix
+        pkey = quote(build + "_pkey")
+        conn = self._connect(read_only=False)
+        try:
+            with conn.transaction():
+                conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
+                conn.execute(f"DROP TABLE IF EXISTS {quote(build)}")
+                conn.execute(create_table_sql(spec, build))
+                conn.execute(f"ALTER TABLE {quote(build)} DROP CONSTRAINT {pkey}")
+                _copy(conn, build, data, fresh=True)
+                columns = ", ".join(quote(c) for c in spec.primary_key)
+                conn.execute(
+                    f"ALTER TABLE {quote(build)} ADD CONSTRAINT {pkey} PRIMARY KEY ({columns})"
+                )
+                for index in spec.indexes:
+                    conn.execute(create_index_sql(index, build, index.name + self.staging_suffix))
+        finally:
+            conn.close()
+
+    def _bulk_insert(self, table: str, data: pa.Table, *, fresh: bool = False) -> None:
+        _copy(self._live(), table, data, fresh=fresh)
+
+
+def _copy(conn: Any, table: str, data: pa.Table, *, fresh: bool) -> None:
+    """Binary COPY; the next batch is encoded on a worker thread while this one is sent.
+
+    A table created in this transaction is loaded with FREEZE: its rows need no later
+    hint-bit rewrite or freezing vacuum, and no other transaction can see it before commit.
+    """
+    cols = ", ".join(quote(c) for c in data.column_names)
+    freeze = ", FREEZE" if fresh else ""
+    sql = f"COPY {quote(table)} ({cols}) FROM STDIN (FORMAT binary{freeze})"
+    batches = iter(data.to_batches(max_chunksize=COPY_BATCH_ROWS))
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        conn.cursor() as cur,
+        cur.copy(sql) as copy,
+    ):
+        copy.write(HEADER)
+        pending = [pool.submit(encode_batch, b) for b in itertools.islice(batches, 1)]
+        while pending:
+            encoded = pending.pop().result()
             pending = [pool.submit(encode_batch, b) for b in itertools.islice(batches, 1)]
-            while pending:
-                encoded = pending.pop().result()
-                pending = [pool.submit(encode_batch, b) for b in itertools.islice(batches, 1)]
-                copy.write(memoryview(encoded))
-            copy.write(TRAILER)
+            copy.write(memoryview(encoded))
+        copy.write(TRAILER)
 
 
 def _array(values: list[Any], typ: pa.DataType) -> pa.Array:

@@ -69,6 +69,13 @@ class SqlTarget:
         """
         raise NotImplementedError
 
+    def _build_apart(self, prepared: Sequence[tuple[TableSpec, pa.Table]]) -> bool:
+        """Build and commit the staging tables before the load's transaction opens.
+
+        Returns False (the default) when the adapter builds them inside that transaction.
+        """
+        return False
+
     def _tune_bulk_load(self) -> None:
         """Session settings for a large load, local to the open transaction (default: none)."""
 
@@ -121,6 +128,7 @@ class SqlTarget:
         with self._guarded(f"loading {names}"):
             for spec in [s for s, _ in prepared] + [p[0] for p in parts]:
                 self._check_schema(spec)
+            built_apart = self._build_apart(prepared)
             with self._transaction():
                 self._tune_bulk_load()
                 for spec, column, key_values, rows in parts:
@@ -131,7 +139,7 @@ class SqlTarget:
                     )
                     if rows.num_rows:
                         self._bulk_insert(spec.name, rows)
-                for spec, data in prepared:
+                for spec, data in [] if built_apart else prepared:
                     build = spec.name + self.staging_suffix
                     self._execute(f"DROP TABLE IF EXISTS {quote(build)}")
                     self._execute(create_table_sql(spec, build))
