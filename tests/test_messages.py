@@ -219,3 +219,49 @@ def test_encode_batch_writes_the_values_orjson_writes_row_by_row() -> None:
     assert encoded[0][1].startswith(b'{"icao24":"800000","x":1.0,')  # integral floats keep ".0"
     assert [type(r["x"]) for r in rows[:6]] == [float] * 6
     assert b"\n" not in b"".join(v for _, v in encoded)
+
+
+TRICKY = [
+    orjson.dumps(good()),
+    orjson.dumps(good(category=3)),
+    orjson.dumps(good(category=3.0)),
+    orjson.dumps(good(category=42)),
+    orjson.dumps(good(time=float(T))),
+    orjson.dumps(good(lat=20)),
+    orjson.dumps(good(lat=True)),
+    orjson.dumps(good(ingested_at=1e30)),
+    orjson.dumps(good(ingested_at=None, batch_id=None)),
+    json.dumps(good(time=2**63)).encode(),
+    json.dumps(good(category=2**64)).encode(),
+    orjson.dumps(good(callsign='caf\u00e9 "q"')),
+    b'{"time": 1, ' + orjson.dumps(good())[1:],  # a duplicate key: the last one counts
+    orjson.dumps(good()).replace(b'"lat":20.0', b'"lat":1e400'),
+    orjson.dumps(good()).replace(b'"callsign":"IGO123  "', b'"callsign":"\\ud800"'),
+    orjson.dumps(good(icao24=None)),
+]
+
+
+@pytest.mark.parametrize("payload", TRICKY)
+def test_the_typed_fast_path_decodes_as_the_exact_path(
+    payload: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aerolake.stream import messages
+
+    fine = [v for _, v in encode_batch(states(3))]
+    for batch in ([payload], [fine[0], payload, *fine[1:]]):
+        fast = decode_batch(batch, now=NOW)
+        with monkeypatch.context() as patched:
+            patched.setattr(messages, "_typed", lambda values, keep: None)
+            exact = decode_batch(batch, now=NOW)
+        assert fast.deadletters == exact.deadletters
+        assert fast.index.tolist() == exact.index.tolist()
+        assert fast.states.equals(exact.states)
+        assert fast.category.equals(exact.category)
+
+
+def test_a_batch_of_fine_messages_takes_the_typed_path() -> None:
+    from aerolake.stream import messages
+
+    fine = [v for _, v in encode_batch(states(3))]
+    assert messages._typed(fine, [0, 1, 2]) is not None
+    assert messages._typed([*fine, b"{}"], [0, 1, 2, 3]) is None

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Final, Literal
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 import orjson
@@ -77,6 +78,23 @@ _ARROW: Final[dict[Kind, pa.DataType]] = {
 }
 _STRUCT: Final[pa.StructType] = pa.struct([(n, _ARROW[k]) for n, k, _, _ in FIELDS])
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_PYTHON: Final[dict[Kind, type]] = {"int": int, "num": float, "str": str, "bool": bool}
+#: The contract as a typed struct: msgspec refuses what the exact check would (wrong or
+#: unknown keys, nulls in not-null fields, booleans for numbers, fractional integers), so a
+#: batch it decodes whole needs no per-message screen.
+_Message = msgspec.defstruct(
+    "_Message",
+    [
+        (n, _PYTHON[k] | None if nullable else _PYTHON[k])
+        if required
+        else (n, _PYTHON[k] | None if nullable else _PYTHON[k], None)
+        for n, k, nullable, required in FIELDS
+    ],
+    forbid_unknown_fields=True,
+    gc=False,
+)
+_DECODER: Final = msgspec.json.Decoder(_Message)
+_GETTERS: Final = tuple(operator.attrgetter(n) for n, *_ in FIELDS)
 #: Bounds the contract itself sets (other ranges are validation's business).
 _RANGES: Final[dict[str, tuple[float, float]]] = {
     "category": (0, 20),
@@ -229,6 +247,24 @@ def _to_struct(
     return pa.array(keep_objs, type=_STRUCT), keep_objs, keep_idx
 
 
+def _typed(values: Sequence[bytes], keep: list[int]) -> pa.StructArray | None:
+    """The contract struct of ``values[i]`` for i in ``keep`` when every one of them decodes as
+    a typed message (the fast path), else None: the caller takes the exact path."""
+    decode = _DECODER.decode
+    try:
+        if len(keep) == len(values):
+            objs = list(map(decode, values))
+        else:
+            objs = [decode(values[i]) for i in keep]
+        columns = [
+            pa.array(list(map(get, objs)), type=fld.type)
+            for get, fld in zip(_GETTERS, _STRUCT, strict=True)
+        ]
+    except (msgspec.MsgspecError, pa.ArrowException, OverflowError, TypeError, ValueError):
+        return None
+    return pa.StructArray.from_arrays(columns, fields=list(_STRUCT))
+
+
 def decode_batch(values: Sequence[bytes], *, now: dt.datetime, batch_id: str = "stream") -> Decoded:
     """Decode raw message values into canonical states, dead-lettering contract violations.
 
@@ -246,11 +282,15 @@ def decode_batch(values: Sequence[bytes], *, now: dt.datetime, batch_id: str = "
     if len(oversized):
         dead.update((int(i), "oversized") for i in oversized)
         keep = sorted(set(keep).difference(dead))
-    objs, idx, bad_json = _parse(values, keep)
-    dead.update((i, "invalid_json") for i in bad_json)
-    objs, idx = _screen_objects(objs, idx, dead)
-    struct, objs, idx = _to_struct(objs, idx, dead)
-    struct, idx = _screen_values(struct, objs, idx, dead)
+    typed = _typed(values, keep)
+    if typed is not None:
+        struct, idx = _screen_values(typed, None, keep, dead)
+    else:
+        objs, idx, bad_json = _parse(values, keep)
+        dead.update((i, "invalid_json") for i in bad_json)
+        objs, idx = _screen_objects(objs, idx, dead)
+        struct, objs, idx = _to_struct(objs, idx, dead)
+        struct, idx = _screen_values(struct, objs, idx, dead)
 
     deadletters = [DeadLetter(i, dead[i], bytes(values[i])) for i in sorted(dead)]
     return Decoded(
@@ -262,22 +302,24 @@ def decode_batch(values: Sequence[bytes], *, now: dt.datetime, batch_id: str = "
 
 
 def _screen_values(
-    struct: pa.StructArray, objs: list[Any], idx: list[int], dead: dict[int, str]
+    struct: pa.StructArray, objs: list[Any] | None, idx: list[int], dead: dict[int, str]
 ) -> tuple[pa.StructArray, list[int]]:
     """Vectorised checks arrow's conversion cannot make: nulls in not-null fields, booleans
-    given where numbers are expected (arrow reads ``true`` as 1.0), category range."""
+    given where numbers are expected (arrow reads ``true`` as 1.0), category range. ``objs``
+    None: the rows were decoded typed, so only the ranges are left to check."""
     n = len(struct)
     if n == 0:
         return struct, idx
     suspect = np.zeros(n, dtype=bool)
-    for name in ("time", "icao24", "source"):
-        suspect |= np.asarray(struct.field(name).is_null(), dtype=bool)
-    # A boolean in a number field arrives as exactly 0.0 or 1.0: only such rows are looked at.
-    for name in _NUM_FIELDS:
-        values = np.asarray(struct.field(name).fill_null(0.5), dtype=np.float64)
-        flagged = np.flatnonzero((values == 0.0) | (values == 1.0))
-        if len(flagged):
-            suspect[flagged[[objs[j].get(name).__class__ is bool for j in flagged]]] = True
+    if objs is not None:
+        for name in ("time", "icao24", "source"):
+            suspect |= np.asarray(struct.field(name).is_null(), dtype=bool)
+        # A boolean in a number field arrives as exactly 0.0 or 1.0: only such rows are checked.
+        for name in _NUM_FIELDS:
+            values = np.asarray(struct.field(name).fill_null(0.5), dtype=np.float64)
+            flagged = np.flatnonzero((values == 0.0) | (values == 1.0))
+            if len(flagged):
+                suspect[flagged[[objs[j].get(name).__class__ is bool for j in flagged]]] = True
     out_of_range = np.zeros(n, dtype=bool)
     range_reason = np.full(n, "", dtype=object)
     for name, (lo, hi) in _RANGES.items():
@@ -291,7 +333,7 @@ def _screen_values(
         return struct, idx
     keep = np.ones(n, dtype=bool)
     for j in np.flatnonzero(suspect | out_of_range):
-        reason = problem(objs[j]) if suspect[j] else None
+        reason = problem(objs[j]) if suspect[j] and objs is not None else None
         if reason is None and out_of_range[j]:
             reason = str(range_reason[j])
         if reason is not None:
