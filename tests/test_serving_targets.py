@@ -302,3 +302,54 @@ def test_apply_commits_partitions_tables_and_watermarks_together(target: Serving
     assert len(rows_of(target, "fact_flight_history", "flight_id")) == 30 - day.num_rows + 1
     assert target.query("SELECT count(*) AS n FROM raw_telemetry").to_pylist() == [{"n": 5}]
     assert target.watermark("w") == "v3"
+
+
+def pg_tables(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+@pytest.mark.postgres
+def test_postgres_staging_left_by_a_crash_is_replaced(pg_url: str) -> None:
+    raw_execute(pg_url, "CREATE TABLE fact_flight_history__staging (junk INTEGER)")
+    raw_execute(pg_url, "CREATE TABLE raw_telemetry__staging (junk INTEGER)")
+    target = open_target(pg_url, retry=NO_WAIT)
+    try:
+        target.replace_tables(
+            {
+                "fact_flight_history": flights(40),
+                "raw_telemetry": synthetic_rows("raw_telemetry", 9),
+            }
+        )
+        assert len(rows_of(target, "fact_flight_history", "flight_id")) == 40
+        assert target.query("SELECT count(*) AS n FROM raw_telemetry").to_pylist() == [{"n": 9}]
+    finally:
+        target.close()
+    names = pg_tables(pg_url)
+    assert not {n for n in names if "staging" in n}
+    assert {"fact_flight_history_pkey", "fact_flight_history_route_idx"} <= names
+
+
+@pytest.mark.postgres
+def test_postgres_failed_parallel_build_leaves_no_staging_tables(pg_url: str) -> None:
+    target = open_target(pg_url, retry=NO_WAIT)
+    telemetry = synthetic_rows("raw_telemetry", 20)
+    try:
+        with pytest.raises(ServingError, match="rolled back"):
+            target.replace_tables(
+                {
+                    "fact_flight_history": flights(50),
+                    "raw_telemetry": pa.concat_tables([telemetry, telemetry.slice(3, 1)]),
+                },
+                watermark={"w": "v1"},
+            )
+        assert target.watermark("w") is None
+        assert not target.table_exists("fact_flight_history")
+    finally:
+        target.close()
+    assert not {n for n in pg_tables(pg_url) if "staging" in n}

@@ -2,9 +2,11 @@
 
 Bulk loads stream Arrow record batches, encoded as PostgreSQL's binary COPY format by
 :mod:`.pgbinary` (no text parsing on the server), into ``COPY ... FROM STDIN (FORMAT binary)``.
-A full load fills ``<table>__staging`` and its indexes, then drops the live table and renames
-the staging one in the same transaction; readers block on the lock for that instant and then
-see the new table. psycopg is imported here only.
+A full load builds each ``<table>__staging`` (COPY FREEZE, then primary key and indexes) on
+its own connection, in parallel, and commits it; readers never use staging names. One short
+transaction on the main connection then applies partition replacements, drops the live tables,
+renames the staging ones and writes the watermarks: readers block on the lock for that instant
+and then see the new tables. psycopg is imported here only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pyarrow as pa
@@ -149,8 +151,9 @@ class PostgresTarget(SqlTarget):
                 for build in builds:
                     build.result()
         except BaseException:
-            for spec, _ in prepared:
-                self._execute(f"DROP TABLE IF EXISTS {quote(spec.name + self.staging_suffix)}")
+            with suppress(*self._driver_errors):  # best effort; the next load drops them anyway
+                for spec, _ in prepared:
+                    self._execute(f"DROP TABLE IF EXISTS {quote(spec.name + self.staging_suffix)}")
             raise
         return True
 

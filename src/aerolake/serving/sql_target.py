@@ -2,9 +2,10 @@
 
 Contracts, for every adapter:
 
-- ``replace_tables`` is atomic across all the tables it is given and the watermarks: one
-  transaction builds each table (PostgreSQL: a staging table, COPY, indexes, then drop + rename;
-  DuckDB: drop + create + insert, isolated by MVCC) and upserts the watermarks. A reader sees
+- ``replace_tables`` is atomic across all the tables it is given and the watermarks. PostgreSQL
+  first builds and commits each ``<table>__staging`` (COPY, indexes) on its own connection, in
+  parallel; one transaction then drops the live tables, renames the staging ones and upserts
+  the watermarks. DuckDB does drop + create + insert in that one transaction (MVCC). A reader sees
   the old tables or the new ones, never a missing, empty or half-loaded one. Idempotent.
 - ``replace_partitions`` deletes the rows whose key column is in ``keys`` and inserts ``data``,
   with the watermark, in one transaction. Idempotent.
