@@ -18,14 +18,17 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyarrow.compute as pc
 import pytest
 
+from aerolake.batch import flights as flights_mod
 from aerolake.lake import Lake
 from aerolake.lake.paths import GOLD_STATES, SILVER_SPEED_STATES
 from aerolake.orchestration import jobs
+from aerolake.orchestration import load as load_mod
 from aerolake.orchestration.history import write_history
 from aerolake.orchestration.up import UpConfig, run_up
 from aerolake.serving import open_target
@@ -179,7 +182,18 @@ def test_up_on_kafka_postgres_s3_fills_every_layer_and_the_live_map(
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_up_with_the_spark_engine_on_a_local_lake(spark_session: object, tmp_path: Path) -> None:
+def test_up_with_the_spark_engine_on_a_local_lake(
+    spark_session: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    for module in (flights_mod, load_mod):
+        real = module.open_engine
+
+        def spy(name: str, *args: Any, _real: Any = real, **kw: Any) -> Any:
+            opened.append(name)
+            return _real(name, *args, **kw)
+
+        monkeypatch.setattr(module, "open_engine", spy)
     settings = Settings(
         data_dir=tmp_path,
         bus_url="memory://",
@@ -195,3 +209,5 @@ def test_up_with_the_spark_engine_on_a_local_lake(spark_session: object, tmp_pat
         seed=7,
     )
     run_scenario(settings)
+    # the gold flights step and the serving models ran on Spark
+    assert opened and set(opened) == {"spark"}, opened
