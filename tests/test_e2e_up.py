@@ -80,7 +80,7 @@ def backfill_last_hour(settings: Settings) -> dt.datetime:
 def speed_rows(lake: Lake) -> int:
     if not lake.partitions(SILVER_SPEED_STATES):
         return 0
-    return lake.read(SILVER_SPEED_STATES, columns=["icao24"]).num_rows
+    return int(lake.read(SILVER_SPEED_STATES, columns=["icao24"]).num_rows)
 
 
 def live_aircraft(port: int) -> int:
