@@ -106,6 +106,12 @@ class SparkEngine:
             conf=conf,
         )
         if session is None:
+            from pyspark.sql import SparkSession
+
+            # A session already running in this process (a notebook, a test fixture, another
+            # engine) is shared, not stopped on close: getOrCreate would return it anyway.
+            session = SparkSession.getActiveSession()
+        if session is None:
             self._spark = build_session(settings)
             self._owned = True
         else:
