@@ -33,6 +33,17 @@ def default_args() -> dict[str, Any]:
     }
 
 
+def dag_args() -> dict[str, Any]:
+    """The arguments every aerolake DAG shares: no catch-up, one run at a time, the defaults."""
+    return {
+        "start_date": START_DATE,
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": default_args(),
+        "tags": TAGS,
+    }
+
+
 def settings() -> Settings:
     """The settings of this worker's environment, read when the task runs (not at parse)."""
     from aerolake.settings import load_settings

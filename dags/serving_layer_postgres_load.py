@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aerolake_dag_defaults import START_DATE, TAGS, TRIGGER, default_args, settings
+from aerolake_dag_defaults import TRIGGER, dag_args, settings
 from airflow.decorators import dag, task
 from airflow.models.param import Param
 
@@ -15,13 +15,9 @@ from airflow.models.param import Param
 @dag(
     dag_id="serving_layer_postgres_load",
     schedule="0 */6 * * *",
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
     params={"full": Param(False, type="boolean", description="Rebuild every serving table.")},
-    tags=TAGS,
     doc_md=__doc__,
+    **dag_args(),
 )
 def serving_layer_postgres_load() -> None:
     @task

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aerolake_dag_defaults import START_DATE, TAGS, TRIGGER, default_args, settings
+from aerolake_dag_defaults import TRIGGER, dag_args, settings
 from airflow.decorators import dag, task
 
 
 @dag(
     dag_id="speed_layer_silver_ingestion",
     schedule="@hourly",
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    tags=TAGS,
     doc_md=__doc__,
+    **dag_args(),
 )
 def speed_layer_silver_ingestion() -> None:
     @task
