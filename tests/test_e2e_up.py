@@ -163,11 +163,11 @@ def run_scenario(settings: Settings) -> None:
 @pytest.mark.postgres
 @pytest.mark.s3
 def test_up_on_kafka_postgres_s3_fills_every_layer_and_the_live_map(
-    kafka_url: str, pg_url: str, s3_lake_url: str, moto_endpoint: str, tmp_path: Path
+    private_kafka_url: str, pg_url: str, s3_lake_url: str, moto_endpoint: str, tmp_path: Path
 ) -> None:
     settings = Settings(
         data_dir=tmp_path,
-        bus_url=f"{kafka_url}?{FAST_JOIN}",
+        bus_url=f"{private_kafka_url}?{FAST_JOIN}",
         serving_url=pg_url,
         lake_url=s3_lake_url,
         s3_endpoint=moto_endpoint,

@@ -1,7 +1,8 @@
 """Crash and scale-out tests of the speed layer against a Kafka-protocol broker (Tansu).
 
-Each test uses its own consumer group and icao24 prefix (the raw topic is shared by the test
-session) and checks that speed silver holds every one of its states exactly once.
+Each test has a broker of its own (``private_kafka_url``: empty topics, so the waits do not
+depend on what other tests left in the raw topic) and checks that speed silver holds every one
+of its states exactly once.
 """
 
 from __future__ import annotations
@@ -74,9 +75,9 @@ def processed(data_dir: Path, pid: int | None) -> int:
 
 
 def test_kill_9_at_random_moments_leaves_every_state_exactly_once(
-    kafka_url: str, tmp_path: Path
+    private_kafka_url: str, tmp_path: Path
 ) -> None:
-    settings = settings_for(kafka_url, tmp_path)
+    settings = settings_for(private_kafka_url, tmp_path)
     ensure_topics(settings)
     opts = options("g-crash")
     exits: list[Exit] = []
@@ -110,8 +111,10 @@ def test_kill_9_at_random_moments_leaves_every_state_exactly_once(
     assert set(keys) == expected
 
 
-def test_two_instances_share_the_partitions_and_hand_over(kafka_url: str, tmp_path: Path) -> None:
-    settings = settings_for(kafka_url, tmp_path)
+def test_two_instances_share_the_partitions_and_hand_over(
+    private_kafka_url: str, tmp_path: Path
+) -> None:
+    settings = settings_for(private_kafka_url, tmp_path)
     ensure_topics(settings)
     parts = [p for p in components(settings, options("g-scale", processors=2))]
     assert all(isinstance(p, ProcessComponent) for p in parts)

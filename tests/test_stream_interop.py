@@ -57,7 +57,10 @@ def message(icao24: str, t: int, k: int) -> dict[str, object]:
     }
 
 
-def test_another_clients_messages_are_processed_like_ours(kafka_url: str, tmp_path: Path) -> None:
+def test_another_clients_messages_are_processed_like_ours(
+    private_kafka_url: str, tmp_path: Path
+) -> None:
+    kafka_url = private_kafka_url
     broker = urlparse(kafka_url).netloc
     t0 = (int(dt.datetime.now(dt.UTC).timestamp()) // 60 - 30) * 60
     prefix = uuid.uuid4().hex[:1]
@@ -84,7 +87,7 @@ def test_another_clients_messages_are_processed_like_ours(kafka_url: str, tmp_pa
     try:
         expected = {(str(m["icao24"]), int(m["time"])) for m in good}  # type: ignore[call-overload]
         # The raw topic is shared by the session's Kafka tests: a new group reads them all first.
-        wait_for(lambda: lake_has(tmp_path, expected, prefix=prefix), within_s=240)
+        wait_for(lambda: lake_has(tmp_path, expected, prefix=prefix), within_s=120)
     finally:
         stop.set()
         thread.join(30)
