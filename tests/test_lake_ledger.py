@@ -134,3 +134,18 @@ def test_file_checksum(tmp_path: Path) -> None:
     path.write_bytes(b"time,icao24\n1,abc123\n")
     digest, size = file_checksum(str(path))
     assert (digest, size) == (hashlib.sha256(path.read_bytes()).hexdigest(), 21)
+
+
+def test_file_checksum_of_a_compressed_file_is_of_its_stored_bytes(tmp_path: Path) -> None:
+    """Ingest ledger and files source agree, and a truncated archive still gets a checksum
+    (its read then fails alone, naming the file)."""
+    import gzip
+
+    from aerolake.sources.files import file_checksum as source_checksum
+
+    path = tmp_path / "x.csv.gz"
+    stored = gzip.compress(b"time,icao24\n1,abc123\n" * 50)
+    path.write_bytes(stored[: len(stored) // 2])
+    digest, size = file_checksum(str(path))
+    assert (digest, size) == (hashlib.sha256(path.read_bytes()).hexdigest(), len(stored) // 2)
+    assert source_checksum(path) == digest

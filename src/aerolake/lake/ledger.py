@@ -32,6 +32,7 @@ from typing import Final, Literal
 import pyarrow as pa
 import pyarrow.fs as pafs
 
+from aerolake.checksum import file_sha256
 from aerolake.errors import LakeError
 from aerolake.lake.paths import LEDGER_INGEST, Partition, parse_partition_path
 from aerolake.lake.staging import Stage
@@ -91,17 +92,11 @@ def retire(stage: Stage, old: Entry) -> None:
 
 
 def file_checksum(path: str, fs: pafs.FileSystem | None = None) -> tuple[str, int]:
-    """(hex sha256, size in bytes) of a source file, read in 4 MiB blocks."""
-    fs = fs or pafs.LocalFileSystem()
-    digest, size = hashlib.sha256(), 0
+    """(hex sha256, size in bytes) of a source file (:func:`aerolake.checksum.file_sha256`)."""
     try:
-        with fs.open_input_stream(path) as stream:
-            while block := stream.read(4 << 20):
-                digest.update(block)
-                size += len(block)
+        return file_sha256(path, fs)
     except OSError as exc:
         raise LakeError(f"could not read {path} to checksum it: {exc}") from exc
-    return digest.hexdigest(), size
 
 
 class IngestLedger:

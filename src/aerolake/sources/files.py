@@ -28,6 +28,7 @@ from typing import Final
 
 import pyarrow as pa
 
+from aerolake.checksum import file_sha256
 from aerolake.errors import ConfigError, CorruptInput
 from aerolake.sources.base import with_provenance
 from aerolake.sources.files_open import READ_ERRORS, NoCsvMember, detect_format
@@ -50,7 +51,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_ROWS: Final[int] = 1_000_000
-_CHUNK: Final[int] = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,8 @@ class FileSkip:
 
 
 def file_checksum(path: Path) -> str:
-    """Hex SHA-256 of the file's bytes, read in 1 MiB chunks (constant memory)."""
-    digest = hashlib.sha256()
-    buffer = bytearray(_CHUNK)
-    view = memoryview(buffer)
-    with open(path, "rb") as f:
-        while size := f.readinto(buffer):
-            digest.update(view[:size])
-    return digest.hexdigest()
+    """Hex SHA-256 of the file's bytes (:func:`aerolake.checksum.file_sha256`, as the ledger)."""
+    return file_sha256(str(path))[0]
 
 
 def batch_id_for(name: str, checksum: str) -> str:
