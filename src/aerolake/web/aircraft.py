@@ -77,30 +77,17 @@ ROUNDING: Final[dict[str, int]] = {
     "vertrate": 2,
 }
 
-#: Input columns read from an enriched table (missing ones read as null).
+#: Fields of the aircraft object computed here rather than read from a state.
+DERIVED_FIELDS: Final[frozenset[str]] = frozenset(
+    {"first_seen", "last_seen", "simulated", "emergency"}
+)
+
+#: Input columns read from an enriched table (missing ones read as null): the state's time,
+#: the object's fields that come straight from the state, and the last contact.
 INPUT_COLUMNS: Final[tuple[str, ...]] = (
     "time",
-    "icao24",
-    "callsign",
-    "airline_icao",
-    "airline_name",
-    "registration_country",
-    "registration",
-    "typecode",
-    "lat",
-    "lon",
-    "baroaltitude",
-    "geoaltitude",
-    "velocity",
-    "heading",
-    "vertrate",
-    "squawk",
-    "onground",
-    "phase",
-    "nearest_airport",
+    *(f for f in FIELDS if f not in DERIVED_FIELDS),
     "lastcontact",
-    "source",
-    "stale",
 )
 
 CLIMB_MS: Final[float] = 2.5
