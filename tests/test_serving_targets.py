@@ -353,3 +353,12 @@ def test_postgres_failed_parallel_build_leaves_no_staging_tables(pg_url: str) ->
     finally:
         target.close()
     assert not {n for n in pg_tables(pg_url) if "staging" in n}
+
+
+def test_last_load_reports_each_phase(target: ServingTarget) -> None:
+    target.replace_tables({"fact_flight_history": flights(20)})
+    phases = target.last_load  # type: ignore[attr-defined]
+    assert {"conform", "load transaction"} <= set(phases)
+    assert all(seconds >= 0 for seconds in phases.values())
+    if "fact_flight_history: copy" in phases:  # PostgreSQL builds staging tables apart
+        assert "fact_flight_history: primary key + indexes" in phases

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -48,6 +49,9 @@ class SqlTarget:
         self.url = redact_url(url)
         self._lock = threading.RLock()
         self._driver_errors: tuple[type[BaseException], ...] = ()
+        #: Wall seconds per phase of the last :meth:`apply` (diagnostics for benchmarks and
+        #: logs). Phases of tables built in parallel overlap, so they do not add up.
+        self.last_load: dict[str, float] = {}
 
     # --- adapter hooks -----------------------------------------------------------------------
 
@@ -118,19 +122,24 @@ class SqlTarget:
         """
         replace = replace or {}
         partitions = partitions or {}
-        prepared = [(_spec(name), data) for name, data in replace.items()]
-        prepared = [(spec, conform(spec, data)) for spec, data in prepared]
-        parts = [
-            (_spec(name), column, self._partition_keys(_spec(name), column, keys, data), data)
-            for name, (column, keys, data) in partitions.items()
-        ]
-        parts = [(spec, column, keys, conform(spec, data)) for spec, column, keys, data in parts]
+        self.last_load = {}
+        with self._timed("conform"):
+            prepared = [(_spec(name), data) for name, data in replace.items()]
+            prepared = [(spec, conform(spec, data)) for spec, data in prepared]
+            parts = [
+                (_spec(name), column, self._partition_keys(_spec(name), column, keys, data), data)
+                for name, (column, keys, data) in partitions.items()
+            ]
+            parts = [
+                (spec, column, keys, conform(spec, data)) for spec, column, keys, data in parts
+            ]
         names = ", ".join([*replace, *partitions])
         with self._guarded(f"loading {names}"):
             for spec in [s for s, _ in prepared] + [p[0] for p in parts]:
                 self._check_schema(spec)
-            built_apart = self._build_apart(prepared)
-            with self._transaction():
+            with self._timed("staging builds (parallel)"):
+                built_apart = self._build_apart(prepared)
+            with self._timed("load transaction"), self._transaction():
                 self._tune_bulk_load()
                 for spec, column, key_values, rows in parts:
                     self._create_if_missing(spec)
@@ -290,6 +299,15 @@ class SqlTarget:
             " Nothing was written. To keep its rows aside and recreate it, run the explicit"
             " migration (ServingTarget.migrate()), or drop the table yourself."
         )
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        """Record the wall time of ``phase`` in :attr:`last_load` (also when it fails)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.last_load[phase] = time.perf_counter() - start
 
     @contextmanager
     def _guarded(self, what: str) -> Iterator[None]:
