@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from aerolake.stream.fleet import EVENT_COLUMNS, PHASES, runs, track_batch
+from aerolake.stream.fleet import EVENT_COLUMNS, PHASES, runs, track_batch, track_fleet
+from aerolake.stream.store import FleetStore
 from aerolake.stream.tracker import AircraftState, Output, Point, track
 
 T0 = int(dt.datetime(2024, 3, 4, 6, 0, tzinfo=dt.UTC).timestamp())
@@ -81,6 +83,7 @@ def test_batches_agree_with_one_event_at_a_time(seed: int) -> None:
 
     batched: dict[str, AircraftState] = {}
     one_by_one: dict[str, AircraftState] = {}
+    store = FleetStore(capacity=4)  # kept across batches, as the processor keeps it
     for batch in batches:
         # the processor's order: by aircraft, then time; duplicates of (icao24, time) removed
         seen: set[tuple[str, int]] = set()
@@ -94,6 +97,11 @@ def test_batches_agree_with_one_event_at_a_time(seed: int) -> None:
         keys, starts = runs(table.column("icao24"))
         result = track_batch([batched.get(k) for k in keys], starts, table)
         batched.update(zip(keys, result.states, strict=True))
+        slots, has = store.slots(np.array([int(k, 16) for k in keys], dtype=np.int64))
+        kept = track_fleet(store, slots, has, starts, table)
+        assert kept.flight.tolist() == result.flight.tolist()
+        assert kept.outputs == result.outputs
+        assert store.states(slots) == result.states
 
         expected_ids: list[str | None] = []
         expected_phases: list[str | None] = []
@@ -128,7 +136,7 @@ def test_a_quiet_batch_takes_the_vectorised_path_and_keeps_the_trail_bounded() -
     state = result.states[0]
     assert keys == ["800abc"]
     assert len(state.trail) == 50 and state.trail[-1].time == T0 + 1190
-    assert state.pos_time == T0 + 1190 and isinstance(state.pos_time, int)
+    assert state.pos_time == T0 + 1190  # unix s (the store keeps it as a float)
     assert set(result.flight.tolist()) == {0}
     assert result.flight_ids == ["800abc-20240304T060000Z"]
 

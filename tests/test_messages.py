@@ -15,6 +15,7 @@ import pytest
 from aerolake.schema import STATE_SCHEMA
 from aerolake.sources.base import with_provenance
 from aerolake.stream.messages import (
+    FIELDS,
     MAX_MESSAGE_BYTES,
     decode_batch,
     encode_batch,
@@ -265,3 +266,10 @@ def test_a_batch_of_fine_messages_takes_the_typed_path() -> None:
     fine = [v for _, v in encode_batch(states(3))]
     assert messages._typed(fine, [0, 1, 2]) is not None
     assert messages._typed([*fine, b"{}"], [0, 1, 2, 3]) is None
+
+
+def test_typed_columns_follow_the_contract_field_order() -> None:
+    from aerolake.stream.messages import _columns, _Message
+
+    message = _Message(**{name: k for k, (name, *_) in enumerate(FIELDS)})  # distinct values
+    assert [column[0] for column in _columns([message])] == list(range(len(FIELDS)))

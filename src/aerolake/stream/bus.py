@@ -13,8 +13,7 @@ Committing is always explicit; nothing commits behind the caller's back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from aerolake.errors import ConfigError
@@ -34,9 +33,13 @@ DEFAULT_RETENTION_MS: Final[int] = 24 * 3600 * 1000
 TopicPartition = tuple[str, int]
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One record read from a topic. ``timestamp`` is unix seconds (producer or broker time)."""
+class Message(NamedTuple):
+    """One record read from a topic. ``timestamp`` is unix seconds (producer or broker time).
+
+    A named tuple rather than a dataclass: a tuple of atomic values drops out of the cyclic
+    garbage collector's tracking, and a bus backlog of such messages would otherwise make
+    every full collection walk it.
+    """
 
     topic: str
     partition: int

@@ -16,10 +16,9 @@ and vice versa: two prefix counts and a forward fill.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from aerolake.refdata.geo import EARTH_RADIUS_KM
+from aerolake.stream.store import NO_INT, PHASE_CODE, PHASES, Columns, FleetStore
 from aerolake.stream.tracker import (
     _GROUND_TIMES_CAP,
     CLIMB_MS,
@@ -35,35 +35,42 @@ from aerolake.stream.tracker import (
     GROUND_STOP_S,
     LEVEL_MS,
     MAX_SPEED_MS,
-    TRAIL_POINTS,
-    TRAIL_S,
     AircraftState,
     Output,
-    Phase,
     Point,
-    TrailPoint,
-    _bounded,
     flight_id,
     track_run,
 )
 
-T = TypeVar("T")
+__all__ = [
+    "EVENT_COLUMNS",
+    "PHASES",
+    "BatchTracked",
+    "FleetTracked",
+    "runs",
+    "track_batch",
+    "track_fleet",
+]
 
-#: Phase codes of :class:`BatchTracked` index this tuple.
-PHASES: Final[tuple[Phase, ...]] = ("ground", "climb", "cruise", "descent")
 _GROUND, _CLIMB, _CRUISE, _DESCENT = range(4)
-_PHASE_CODE: Final[dict[str | None, int]] = {p: i for i, p in enumerate(PHASES)}
-_PHASE_OBJECTS: Final = np.array(PHASES, dtype=object)
-#: Columns of the events table of :func:`track_batch`: :class:`Point`'s fields.
+_PHASE_CODE: Final = PHASE_CODE
+#: Columns of the events table of :func:`track_fleet`: :class:`Point`'s fields.
 EVENT_COLUMNS: Final[tuple[str, ...]] = Point._fields
-_NOBODY: Final = AircraftState._make([None] * len(AircraftState._fields))
-_FIELD: Final[dict[str, int]] = {name: i for i, name in enumerate(AircraftState._fields)}
+_EMERGENCY_SET: Final[pa.Array] = pa.array(sorted(EMERGENCY), pa.string())
 #: Speeds this close under the limit take the exact path: numpy's and math's sines may differ
 #: in the last bit, and both paths must reject the same events.
 _SPEED_MARGIN: Final[float] = 1e-9
-# namedtuple construction without a Python-level __new__ call (what ``_make`` does)
-_new_state: Final = functools.partial(tuple.__new__, AircraftState)
-_new_point: Final = functools.partial(tuple.__new__, TrailPoint)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetTracked:
+    """Result of :func:`track_fleet`. Per event (row): ``flight`` indexes ``flight_ids`` and
+    ``phase`` indexes :data:`PHASES`, both -1 when the event was rejected."""
+
+    outputs: list[Output]
+    flight_ids: list[str]
+    flight: npt.NDArray[np.int64]
+    phase: npt.NDArray[np.int8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,17 +133,6 @@ def _floats(col: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.float64]:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)  # null -> NaN
 
 
-def _choose(mask: npt.NDArray[np.bool_], yes: Sequence[T], no: Sequence[T]) -> list[T]:
-    """``yes[k]`` where ``mask[k]`` else ``no[k]``: copies the larger side, patches the other."""
-    if 2 * int(mask.sum()) >= len(mask):
-        out, patch, other = list(yes), np.flatnonzero(~mask), no
-    else:
-        out, patch, other = list(no), np.flatnonzero(mask), yes
-    for k in patch.tolist():
-        out[k] = other[k]
-    return out
-
-
 def _haversine_m(
     lat1: npt.NDArray[np.float64],
     lon1: npt.NDArray[np.float64],
@@ -182,7 +178,10 @@ def _phases(
 
 
 def _callsign_changes(
-    runs: _Runs, callsign: pa.ChunkedArray, before: Sequence[object], reset: npt.NDArray[np.bool_]
+    runs: _Runs,
+    callsign: pa.ChunkedArray,
+    before: npt.NDArray[np.object_],
+    reset: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.bool_]:
     """Rows whose callsign differs from the latest one seen before (``before`` per run, unless
     the run starts a new flight)."""
@@ -193,52 +192,52 @@ def _callsign_changes(
         pc.index_in(pa.array(before, pa.string()), value_set=encoded.dictionary).fill_null(-2),
         dtype=np.int64,
     )
-    seed[reset | np.array([c is None for c in before], dtype=bool)] = -1
+    seed[reset | np.array([c is None for c in before.tolist()], dtype=bool)] = -1
     previous = runs.before(codes >= 0, codes, seed)
     changed: npt.NDArray[np.bool_] = (codes >= 0) & (previous != -1) & (codes != previous)
     return changed
 
 
-def track_batch(
-    previous: Sequence[AircraftState | None], starts: npt.NDArray[np.int64], events: pa.Table
-) -> BatchTracked:
-    """Fold many aircraft's events at once: per run, what ``track_run`` returns.
+def track_fleet(
+    store: FleetStore,
+    slots: npt.NDArray[np.int64],
+    has: npt.NDArray[np.bool_],
+    starts: npt.NDArray[np.int64],
+    events: pa.Table,
+) -> FleetTracked:
+    """Fold many aircraft's events into ``store`` at once: per run, what ``track_run`` does.
 
     ``events`` has :data:`EVENT_COLUMNS` (nulls for missing values), sorted by (icao24, time),
-    runs starting at ``starts`` (see :func:`runs`); ``previous`` holds each run's state before
-    the batch (None when new). Pure.
+    runs starting at ``starts`` (see :func:`runs`); ``slots`` holds each run's slot in
+    ``store`` and ``has`` whether that slot held a state before the batch.
     """
-    n, g = events.num_rows, len(starts)
+    n = events.num_rows
     if n == 0:
-        return BatchTracked([], [], [], np.empty(0, np.int64), np.empty(0, np.int8))
+        return FleetTracked([], [], np.empty(0, np.int64), np.empty(0, np.int8))
     runs = _Runs(starts, n)
-    has = np.fromiter((p is not None for p in previous), dtype=bool, count=g)
-    cols = list(zip(*(p if p is not None else _NOBODY for p in previous), strict=True))
-
-    def prev(name: str) -> tuple[Any, ...]:
-        return cols[_FIELD[name]]
-
-    def prev_floats(name: str) -> npt.NDArray[np.float64]:
-        return np.array(prev(name), dtype=np.float64)  # None -> NaN
+    prev = store.gather(slots)
 
     tf = events.column("time").to_numpy().astype(np.float64)
     lat, lon = _floats(events.column("lat")), _floats(events.column("lon"))
     postime = _floats(events.column("postime"))
     onground = np.asarray(pc.fill_null(events.column("onground"), False), dtype=bool)
-    last_seen = prev_floats("last_seen")
+    last_seen = np.where(has, prev["last_seen"], 0).astype(np.float64)
     reset = ~has | (tf[starts] - last_seen > GAP_S)  # the run's first row starts a flight
     new_flight = runs.first & reset[runs.run]
 
     # Rows the vectorised path does not model send their whole run to track_run.
     pos_now = np.where(np.isnan(postime), tf, postime)
-    state_pos = prev_floats("pos_time")
+    state_pos = np.where(has, prev["pos_time"], np.nan)
+    prev_lat = np.where(has, prev["lat"], np.nan)
+    prev_lon = np.where(has, prev["lon"], np.nan)
     then = runs.shifted(pos_now, np.where(np.isnan(state_pos), last_seen, state_pos))
-    metres = _haversine_m(
-        runs.shifted(lat, prev_floats("lat")), runs.shifted(lon, prev_floats("lon")), lat, lon
-    )
+    metres = _haversine_m(runs.shifted(lat, prev_lat), runs.shifted(lon, prev_lon), lat, lon)
     airborne = ~onground
-    last_air = runs.before(airborne, tf, np.where(reset, np.nan, prev_floats("last_air_time")))
-    was_ground = runs.shifted(onground, np.array([bool(v) for v in prev("onground")]))
+    prev_air = prev["last_air_time"]
+    prev_air_f = np.where(has & (prev_air != NO_INT), prev_air, 0).astype(np.float64)
+    prev_air_f[reset | (prev_air == NO_INT)] = np.nan
+    last_air = runs.before(airborne, tf, prev_air_f)
+    was_ground = runs.shifted(onground, has & prev["onground"])
     with np.errstate(invalid="ignore"):
         exact = metres / np.maximum(pos_now - then, 1.0) > MAX_SPEED_MS * (1 - _SPEED_MARGIN)
         step = tf - runs.shifted(tf, last_seen)
@@ -246,28 +245,44 @@ def track_batch(
         exact |= airborne & was_ground & ~new_flight & (tf - last_air >= GROUND_STOP_S)
     exact |= np.isnan(lat) | np.isnan(lon)
     exact |= np.asarray(
-        pc.fill_null(pc.is_in(events.column("squawk"), pa.array(sorted(EMERGENCY))), False),
-        dtype=bool,
+        pc.fill_null(pc.is_in(events.column("squawk"), _EMERGENCY_SET), False), dtype=bool
     )
-    exact |= _callsign_changes(runs, events.column("callsign"), prev("last_callsign"), reset)
+    before_callsign = _where_none(~has, prev["last_callsign"])
+    exact |= _callsign_changes(runs, events.column("callsign"), before_callsign, reset)
     slow = np.logical_or.reduceat(exact, starts) | (has & (tf[starts] <= last_seen))
-    slow |= np.array([e is not None for e in prev("squawk_emergency")], dtype=bool)
+    slow |= has & np.array([e is not None for e in prev["squawk_emergency"].tolist()], dtype=bool)
 
-    seed = np.array(
-        [_PHASE_CODE.get(p, _CRUISE) for p in prev("phase")], dtype=np.int8
-    )  # a new flight's airborne first row follows "cruise"
-    seed[reset] = _CRUISE
+    seed = np.where(has, prev["phase"], _CRUISE).astype(np.int8)
+    seed[reset] = _CRUISE  # a new flight's airborne first row follows "cruise"
     phase = _phases(runs, onground, _floats(events.column("vertrate")), seed)
-    flight_ids = _choose(reset, _new_flight_ids(events, runs, reset), prev("flight_id"))
-    states = _states(runs, previous, prev, events, reset, onground, phase, flight_ids)
+    flight_ids = np.where(reset, _new_flight_ids(events, runs, reset), prev["flight_id"])
+    new = _new_columns(runs, prev, events, has, reset, onground, phase, flight_ids)
+
+    slow_runs = np.flatnonzero(slow)
+    before = store.states(slots[slow_runs[has[slow_runs]]])  # before the scatter below
+    previous: list[AircraftState | None] = [None] * len(slow_runs)
+    for j, state in zip(np.flatnonzero(has[slow_runs]).tolist(), before, strict=True):
+        previous[j] = state
+    store.scatter(slots, new)
+    store.append_trails(
+        slots,
+        reset,
+        runs.ends - runs.starts,
+        events.column("time").to_numpy(),
+        lat,
+        lon,
+        _floats(events.column("altitude")),
+    )
     return _exact_runs(
-        runs, previous, events, np.flatnonzero(slow), states, flight_ids, runs.run.copy(), phase
+        store, slots, runs, previous, events, slow_runs, flight_ids.tolist(), runs.run.copy(), phase
     )
 
 
-def _new_flight_ids(events: pa.Table, runs: _Runs, reset: npt.NDArray[np.bool_]) -> list[str]:
+def _new_flight_ids(
+    events: pa.Table, runs: _Runs, reset: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.object_]:
     """Flight ids of the runs starting a flight (placeholders elsewhere)."""
-    out = [""] * len(runs.starts)
+    out = np.full(len(runs.starts), "", dtype=object)
     icao = events.column("icao24")
     time = events.column("time")
     for k in np.flatnonzero(reset).tolist():
@@ -276,88 +291,101 @@ def _new_flight_ids(events: pa.Table, runs: _Runs, reset: npt.NDArray[np.bool_])
     return out
 
 
-def _states(
+def _where_none(mask: npt.NDArray[np.bool_], values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``values`` (object array) with None where ``mask`` holds."""
+    out = values.copy()
+    out[mask] = None
+    return out
+
+
+def _objects(col: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.object_]:
+    out: npt.NDArray[np.object_] = np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+    return out
+
+
+def _new_columns(
     runs: _Runs,
-    previous: Sequence[AircraftState | None],
-    prev: Any,
+    prev: Columns,
     events: pa.Table,
+    has: npt.NDArray[np.bool_],
     reset: npt.NDArray[np.bool_],
     onground: npt.NDArray[np.bool_],
     phase: npt.NDArray[np.int8],
-    flight_ids: list[str],
-) -> list[AircraftState]:
+    flight_ids: npt.NDArray[np.object_],
+) -> Columns:
     """Every run's state after its events, column by column (right for the vectorised runs)."""
     g, last = len(runs.starts), runs.last
     time = events.column("time").to_numpy()
-    at_last = events.take(pa.array(last))
-    first_time = time[runs.starts].tolist()
-    last_time = time[last].tolist()
-    none: list[Any] = [None] * g
+    first_time, last_time = time[runs.starts], time[last]
 
-    def latest(name: str) -> tuple[list[Any], npt.NDArray[np.bool_], list[int]]:
+    def latest(
+        name: str,
+    ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
         """Per run: the latest non-null value, whether there is one, and its time."""
         col = events.column(name)
         idx = runs.latest(np.asarray(col.is_valid(), dtype=bool))[last]
         found = idx >= 0
         picked = np.where(found, idx, last)
-        return col.take(pa.array(picked)).to_pylist(), found, time[picked].tolist()
+        return _objects(col.take(pa.array(picked))), found, time[picked]
 
     squawk, has_squawk, _ = latest("squawk")
     callsign, has_callsign, callsign_time = latest("callsign")
     air_idx = runs.latest(~onground)[last]
     has_air = air_idx >= 0
-    air_time = time[np.where(has_air, air_idx, last)].tolist()
-    kept_callsign = _choose(reset, none, prev("last_callsign"))
-    kept_callsign_time = _choose(reset, none, prev("callsign_time"))
-    last_air = _choose(has_air, air_time, _choose(reset, none, prev("last_air_time")))
-    postime = at_last.column("postime").to_pylist()
+    kept_air = np.where(reset, NO_INT, prev["last_air_time"])
+    last_air = np.where(has_air, time[np.where(has_air, air_idx, last)], kept_air)
+    postime = _floats(events.column("postime"))[last]
     ground_last = onground[last]
-    columns = [
-        at_last.column("icao24").to_pylist(),
-        flight_ids,
-        _choose(reset, first_time, prev("flight_start")),
-        _choose(reset, first_time, prev("first_seen")),
-        last_time,
-        at_last.column("lat").to_pylist(),
-        at_last.column("lon").to_pylist(),
-        at_last.column("altitude").to_pylist(),
-        at_last.column("vertrate").to_pylist(),
-        ground_last.tolist(),
-        _PHASE_OBJECTS[phase[last]].tolist(),
-        _choose(has_squawk, squawk, prev("squawk")),
-        none,  # squawk_emergency: the vectorised runs have none
-        _choose(has_callsign, callsign, kept_callsign),
-        _choose(has_callsign, callsign_time, kept_callsign_time),
-        _choose(reset, first_time, prev("segment_start")),
-        last_air,
-        _ground_times(runs, previous, time, reset, ground_last, has_air, air_idx, last_air),
-        [t if p is None else p for p, t in zip(postime, last_time, strict=True)],
-        [0] * g,
-        _trails(runs, prev("trail"), events, reset),
-    ]
-    return cast(list[AircraftState], list(map(_new_state, zip(*columns, strict=True))))
+    return {
+        "flight_id": flight_ids,
+        "flight_start": np.where(reset, first_time, prev["flight_start"]),
+        "first_seen": np.where(reset, first_time, prev["first_seen"]),
+        "last_seen": last_time,
+        "lat": _floats(events.column("lat"))[last],
+        "lon": _floats(events.column("lon"))[last],
+        "altitude": _floats(events.column("altitude"))[last],
+        "vertrate": _floats(events.column("vertrate"))[last],
+        "onground": ground_last,
+        "phase": phase[last],
+        "squawk": np.where(has_squawk, squawk, _where_none(~has, prev["squawk"])),
+        "squawk_emergency": np.full(g, None, dtype=object),  # the vectorised runs have none
+        "last_callsign": np.where(
+            has_callsign, callsign, _where_none(reset, prev["last_callsign"])
+        ),
+        "callsign_time": np.where(
+            has_callsign, callsign_time, np.where(reset, NO_INT, prev["callsign_time"])
+        ),
+        "segment_start": np.where(reset, first_time, prev["segment_start"]),
+        "last_air_time": last_air,
+        "ground_times": _ground_times(
+            runs, prev["ground_times"], time, reset, ground_last, has_air, air_idx, last_air
+        ),
+        "pos_time": np.where(np.isnan(postime), last_time, postime),
+        "jumps_in_row": np.zeros(g, dtype=np.int64),
+    }
 
 
 def _ground_times(
     runs: _Runs,
-    previous: Sequence[AircraftState | None],
+    before: npt.NDArray[np.object_],
     time: npt.NDArray[np.int64],
     reset: npt.NDArray[np.bool_],
     ground_last: npt.NDArray[np.bool_],
     has_air: npt.NDArray[np.bool_],
     air_idx: npt.NDArray[np.int64],
-    last_air: list[Any],
-) -> list[tuple[int, ...]]:
+    last_air: npt.NDArray[np.int64],
+) -> npt.NDArray[np.object_]:
     """Per run: the ground times that may still start the next flight (the tracker's rule).
 
     Empty unless the run ends on ground; then the ground rows since the last airborne one
     (plus the earlier state's, if the run has no airborne row), kept while ``2 g >= air + t``.
     """
-    out: list[tuple[int, ...]] = [()] * len(runs.starts)
+    out = np.empty(len(runs.starts), dtype=object)
+    out[:] = [()] * len(runs.starts)
     for k in np.flatnonzero(ground_last).tolist():
-        p, air = previous[k], last_air[k]
-        base = p.ground_times if p is not None and not reset[k] and not has_air[k] else ()
-        if air is None:
+        air = int(last_air[k])
+        base = before[k] if not reset[k] and not has_air[k] else ()
+        if air == NO_INT:
             out[k] = base
             continue
         since = time[max(int(runs.starts[k]), int(air_idx[k]) + 1) : int(runs.last[k]) + 1]
@@ -366,56 +394,28 @@ def _ground_times(
     return out
 
 
-def _trails(
-    runs: _Runs,
-    before: Sequence[tuple[TrailPoint, ...]],
-    events: pa.Table,
-    reset: npt.NDArray[np.bool_],
-) -> list[tuple[TrailPoint, ...]]:
-    """Per run: the earlier trail (none for a new flight) plus the run's positions, bounded."""
-    counts = np.minimum(runs.ends - runs.starts, TRAIL_POINTS)
-    rows = pa.array(np.flatnonzero(np.arange(events.num_rows) >= (runs.ends - counts)[runs.run]))
-    points = tuple(
-        map(
-            _new_point,
-            zip(
-                events.column("time").take(rows).to_pylist(),
-                events.column("lat").take(rows).to_pylist(),
-                events.column("lon").take(rows).to_pylist(),
-                events.column("altitude").take(rows).to_pylist(),
-                strict=True,
-            ),
-        )
-    )
-    offsets = np.concatenate([[0], np.cumsum(counts)]).tolist()
-    bases = _choose(reset, [()] * len(reset), before)
-    trails = [
-        (b + points[i:j])[-TRAIL_POINTS:]
-        for b, i, j in zip(bases, offsets, offsets[1:], strict=False)
-    ]
-    return [t if t[0][0] >= t[-1][0] - TRAIL_S else _bounded(t) for t in trails]
-
-
 def _exact_runs(
+    store: FleetStore,
+    slots: npt.NDArray[np.int64],
     runs: _Runs,
-    previous: Sequence[AircraftState | None],
+    previous: list[AircraftState | None],
     events: pa.Table,
     slow: npt.NDArray[np.int64],
-    states: list[AircraftState],
     flight_ids: list[str],
     flight: npt.NDArray[np.int64],
     phase: npt.NDArray[np.int8],
-) -> BatchTracked:
-    """Redo the ``slow`` runs with ``track_run``, event by event, and assemble the result."""
+) -> FleetTracked:
+    """Redo the ``slow`` runs with ``track_run``, event by event, into ``store``."""
     outputs: list[Output] = []
-    for k in slow.tolist():
+    states: list[AircraftState] = []
+    for k, before in zip(slow.tolist(), previous, strict=True):
         a, b = int(runs.starts[k]), int(runs.ends[k])
         rows = events.slice(a, b - a)
         points = map(
             Point._make, zip(*(rows.column(c).to_pylist() for c in EVENT_COLUMNS), strict=True)
         )
-        result = track_run(previous[k], list(points))
-        states[k] = result.state
+        result = track_run(before, list(points))
+        states.append(result.state)
         outputs.extend(result.outputs)
         index: dict[str, int] = {}
         for j, (fid, ph) in enumerate(zip(result.flight_ids, result.phases, strict=True)):
@@ -425,4 +425,25 @@ def _exact_runs(
                 flight[a + j] = index.setdefault(fid, len(flight_ids) + len(index))
                 phase[a + j] = _PHASE_CODE[ph]
         flight_ids.extend(index)
-    return BatchTracked(states, outputs, flight_ids, flight, phase)
+    store.put(slots[slow], states)
+    return FleetTracked(outputs, flight_ids, flight, phase)
+
+
+def track_batch(
+    previous: Sequence[AircraftState | None], starts: npt.NDArray[np.int64], events: pa.Table
+) -> BatchTracked:
+    """:func:`track_fleet` on plain states: ``previous`` holds each run's state before the
+    batch (None when new); the result carries each run's new state. Pure."""
+    store = FleetStore(max(1, len(previous)))
+    codes = np.arange(len(previous), dtype=np.int64)
+    slots, _ = store.slots(codes)
+    known = [k for k, p in enumerate(previous) if p is not None]
+    store.put(slots[known], [p for p in previous if p is not None])
+    icao = np.empty(len(previous), dtype=object)
+    icao[:] = events.column("icao24").take(pa.array(starts)).to_pylist() if len(starts) else []
+    store.cols["icao24"][slots] = icao
+    has = np.array([p is not None for p in previous], dtype=bool)
+    tracked = track_fleet(store, slots, has, starts, events)
+    return BatchTracked(
+        store.states(slots), tracked.outputs, tracked.flight_ids, tracked.flight, tracked.phase
+    )

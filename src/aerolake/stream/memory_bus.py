@@ -25,6 +25,9 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import repeat
+from typing import Final
 
 from aerolake.errors import BusError
 from aerolake.stream.bus import (
@@ -37,6 +40,9 @@ from aerolake.stream.bus import (
     int_option,
 )
 
+# a Message from a tuple of its fields, without the Python-level ``__new__`` of a named tuple
+_new_message: Final = partial(tuple.__new__, Message)
+
 
 @dataclass
 class TopicStats:
@@ -48,12 +54,51 @@ class TopicStats:
 
 @dataclass
 class _Partition:
-    start: int = 0  # offset of log[0]
-    log: deque[Message] = field(default_factory=deque)
+    """One log, column-wise: keys, values and timestamps in three deques of atomic values,
+    so a backlog is three objects to the cyclic garbage collector, not one per message.
+    :class:`Message` objects are built when read."""
+
+    start: int = 0  # offset of the oldest message kept
+    keys: deque[bytes | None] = field(default_factory=deque)
+    values: deque[bytes] = field(default_factory=deque)
+    stamps: deque[float] = field(default_factory=deque)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
     @property
     def end(self) -> int:
-        return self.start + len(self.log)
+        return self.start + len(self.values)
+
+    def append(self, key: bytes | None, value: bytes, stamp: float) -> None:
+        self.keys.append(key)
+        self.values.append(value)
+        self.stamps.append(stamp)
+
+    def drop_oldest(self) -> None:
+        self.keys.popleft()
+        self.values.popleft()
+        self.stamps.popleft()
+        self.start += 1
+
+    def read(self, topic: str, partition: int, offset: int, count: int) -> list[Message]:
+        """``count`` messages from ``offset`` (which must be kept)."""
+        first = offset - self.start
+        last = first + count
+        return list(
+            map(
+                _new_message,
+                zip(
+                    repeat(topic, count),
+                    repeat(partition, count),
+                    range(offset, offset + count),
+                    itertools.islice(self.keys, first, last),
+                    itertools.islice(self.values, first, last),
+                    itertools.islice(self.stamps, first, last),
+                    strict=True,
+                ),
+            )
+        )
 
 
 @dataclass
@@ -80,6 +125,8 @@ class MemoryBus:
         self._topics: dict[str, _Topic] = {}
         self._committed: dict[str, dict[TopicPartition, int]] = {}  # group -> offsets
         self._members: dict[str, list[MemoryConsumer]] = {}  # group -> live consumers
+        self._readers_of: dict[str, list[dict[TopicPartition, int]]] = {}
+        self._waiting = 0  # threads in _wait: a send notifies only when someone waits
         self._cond = threading.Condition()
 
     # Bus ------------------------------------------------------------------------------------
@@ -97,6 +144,7 @@ class MemoryBus:
                 for p, part in enumerate(self._topics[name].partitions):
                     committed.setdefault((name, p), part.start)
             self._members.setdefault(group, []).append(consumer)
+            self._readers_of.clear()
             return consumer
 
     def ensure_topics(
@@ -145,9 +193,17 @@ class MemoryBus:
         return topic
 
     def _readers(self, name: str) -> list[dict[TopicPartition, int]]:
-        return [
-            offsets for offsets in self._committed.values() if any(t == name for t, _ in offsets)
-        ]
+        """The committed offsets of the groups reading ``name`` (cached: the set only grows when
+        a consumer subscribes or a commit names a new partition, which clear the cache)."""
+        readers = self._readers_of.get(name)
+        if readers is None:
+            readers = [
+                offsets
+                for offsets in self._committed.values()
+                if any(t == name for t, _ in offsets)
+            ]
+            self._readers_of[name] = readers
+        return readers
 
     def _floor(self, name: str, p: int, part: _Partition) -> int | None:
         """The lowest committed offset of the groups reading the topic, None if none reads it."""
@@ -163,38 +219,58 @@ class MemoryBus:
         unread = floor is None
         if floor is None:
             floor = part.end - self.capacity
-        while part.log and part.start < floor:
-            part.log.popleft()
-            part.start += 1
+        while len(part) and part.start < floor:
+            part.drop_oldest()
             if unread:
                 topic.stats.trimmed += 1
 
+    def _wait(self, timeout_s: float) -> None:
+        self._waiting += 1
+        try:
+            self._cond.wait(timeout_s)
+        finally:
+            self._waiting -= 1
+
     def _append(self, topic_name: str, key: bytes | None, value: bytes) -> None:
-        deadline = time.monotonic() + self.send_timeout_s
+        """O(1) unless the partition holds ``capacity`` messages: read topics are trimmed when
+        their groups commit (the floor moves only then), so only a full log needs a look."""
         with self._cond:
-            topic = self._topic(topic_name)
-            n = len(topic.partitions)
+            topic = self._topics.get(topic_name) or self._topic(topic_name)
+            partitions = topic.partitions
+            n = len(partitions)
             p = zlib.crc32(key) % n if key is not None else next(topic.round_robin) % n
-            part = topic.partitions[p]
-            while True:
-                self._trim(topic_name, p)
-                floor = self._floor(topic_name, p, part)
-                if floor is None or part.end - floor < self.capacity:
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    topic.stats.overflow += 1
-                    raise BusError(
-                        f"memory bus: partition {p} of {topic_name!r} holds {self.capacity} "
-                        f"unconsumed messages and no consumer committed within "
-                        f"{self.send_timeout_s:g} s; process and commit before producing more, "
-                        "or raise the capacity (memory://?capacity=N)"
-                    )
-                self._cond.wait(remaining)
-            part.log.append(Message(topic_name, p, part.end, key, value, time.time()))
+            part = partitions[p]
+            if len(part.values) >= self.capacity:
+                self._make_room(topic_name, topic, p, part)
+            part.append(key, value, time.time())
             topic.stats.sent += 1
+            if self._waiting:
+                self._cond.notify_all()
+
+    def _make_room(self, topic_name: str, topic: _Topic, p: int, part: _Partition) -> None:
+        """Make room for one message in a full partition: trim an unread topic to its newest
+        ``capacity - 1`` messages, or wait for a commit below the floor (back-pressure)."""
+        deadline = time.monotonic() + self.send_timeout_s
+        while True:
             self._trim(topic_name, p)
-            self._cond.notify_all()
+            floor = self._floor(topic_name, p, part)
+            if floor is None:
+                if len(part) >= self.capacity:  # keep the newest capacity after the append
+                    part.drop_oldest()
+                    topic.stats.trimmed += 1
+                return
+            if part.end - floor < self.capacity:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                topic.stats.overflow += 1
+                raise BusError(
+                    f"memory bus: partition {p} of {topic_name!r} holds {self.capacity} "
+                    f"unconsumed messages and no consumer committed within "
+                    f"{self.send_timeout_s:g} s; process and commit before producing more, "
+                    "or raise the capacity (memory://?capacity=N)"
+                )
+            self._wait(remaining)
 
     def _leave(self, consumer: MemoryConsumer) -> None:
         with self._cond:
@@ -263,8 +339,7 @@ class MemoryConsumer:
                     pos = self._positions[tp]
                     take = min(part.end - pos, max_messages - len(out))
                     if take > 0:
-                        first = pos - part.start
-                        out.extend(itertools.islice(part.log, first, first + take))
+                        out.extend(part.read(tp[0], tp[1], pos, take))
                         self._positions[tp] = pos + take
                         topic.stats.consumed += take
                     if len(out) >= max_messages:
@@ -272,7 +347,7 @@ class MemoryConsumer:
                 remaining = deadline - time.monotonic()
                 if out or remaining <= 0:
                     return out
-                cond.wait(remaining)
+                self._bus._wait(remaining)
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         with self._bus._cond:
@@ -284,6 +359,8 @@ class MemoryConsumer:
                         f"memory bus: cannot commit offset {offset} for {name}[{p}]: "
                         f"the log holds offsets {part.start}..{part.end}"
                     )
+                if (name, p) not in committed:
+                    self._bus._readers_of.clear()
                 committed[(name, p)] = offset
                 self._bus._trim(name, p)
             self._bus._cond.notify_all()

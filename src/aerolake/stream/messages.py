@@ -94,7 +94,37 @@ _Message = msgspec.defstruct(
     gc=False,
 )
 _DECODER: Final = msgspec.json.Decoder(_Message)
-_GETTERS: Final = tuple(operator.attrgetter(n) for n, *_ in FIELDS)
+
+
+def _columns(objs: list[Any]) -> list[list[Any]]:
+    """The fields of typed messages as columns, in :data:`FIELDS` order (one list
+    comprehension per field: attribute loads in a comprehension are several times cheaper
+    than ``map(attrgetter)``; ``test_messages`` checks the order against FIELDS)."""
+    return [
+        [o.time for o in objs],
+        [o.icao24 for o in objs],
+        [o.lat for o in objs],
+        [o.lon for o in objs],
+        [o.velocity for o in objs],
+        [o.heading for o in objs],
+        [o.vertrate for o in objs],
+        [o.callsign for o in objs],
+        [o.onground for o in objs],
+        [o.alert for o in objs],
+        [o.spi for o in objs],
+        [o.squawk for o in objs],
+        [o.baroaltitude for o in objs],
+        [o.geoaltitude for o in objs],
+        [o.lastposupdate for o in objs],
+        [o.lastcontact for o in objs],
+        [o.source for o in objs],
+        [o.origin_country for o in objs],
+        [o.category for o in objs],
+        [o.batch_id for o in objs],
+        [o.ingested_at for o in objs],
+    ]
+
+
 #: Bounds the contract itself sets (other ranges are validation's business).
 _RANGES: Final[dict[str, tuple[float, float]]] = {
     "category": (0, 20),
@@ -257,8 +287,8 @@ def _typed(values: Sequence[bytes], keep: list[int]) -> pa.StructArray | None:
         else:
             objs = [decode(values[i]) for i in keep]
         columns = [
-            pa.array(list(map(get, objs)), type=fld.type)
-            for get, fld in zip(_GETTERS, _STRUCT, strict=True)
+            pa.array(values, type=fld.type)
+            for values, fld in zip(_columns(objs), _STRUCT, strict=True)
         ]
     except (msgspec.MsgspecError, pa.ArrowException, OverflowError, TypeError, ValueError):
         return None

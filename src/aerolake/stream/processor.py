@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,10 +34,11 @@ from aerolake.refdata.airports import AirportIndex
 from aerolake.refdata.countries import parse_icao24
 from aerolake.refdata.enrich import enrich
 from aerolake.stream.bus import Message
-from aerolake.stream.fleet import EVENT_COLUMNS, PHASES, BatchTracked, runs, track_batch
+from aerolake.stream.fleet import EVENT_COLUMNS, PHASES, FleetTracked, track_fleet
 from aerolake.stream.messages import DeadLetter, decode_batch
 from aerolake.stream.schema import ENRICHED_SCHEMA
-from aerolake.stream.tracker import EVICT_AFTER_S, GAP_S, AircraftState, Alert, evict
+from aerolake.stream.store import ActiveStates, FleetStore
+from aerolake.stream.tracker import EVICT_AFTER_S, GAP_S, AircraftState, Alert
 from aerolake.validate import MIN_TIME, Rules, validate
 
 FALLBACK_SOURCE: Final[str] = "simulator-fallback"
@@ -50,7 +52,7 @@ class ProcessResult:
     enriched: pa.Table  # ENRICHED_SCHEMA, sorted by (icao24, time)
     deadletters: list[DeadLetter]
     alerts: list[Alert]
-    live_updates: list[AircraftState]  # states changed by this batch
+    updated: pa.Array  # icao24 (string) of the aircraft this batch tracked, sorted
     evicted: list[AircraftState]  # aircraft to drop from the live map
 
 
@@ -91,13 +93,17 @@ class Processor:
         self.rules = rules
         self.low_altitude_m = low_altitude_m
         self.airport_radius_km = airport_radius_km
-        self.states: dict[str, AircraftState] = {}
+        self.store = FleetStore()
         self.stats = ProcessorStats()
-        self._dormant: dict[str, AircraftState] = {}
         self._watermark = 0
         self._airport_codes = (
             np.array([a.icao for a in airports.airports], dtype=object) if airports else None
         )
+
+    @property
+    def states(self) -> ActiveStates:
+        """The tracked (not evicted) aircraft by icao24; each state is built on access."""
+        return ActiveStates(self.store)
 
     def process(self, messages: Sequence[Message], now: dt.datetime) -> ProcessResult:
         """Process one batch. ``now`` (UTC) bounds future times and stamps ``ingested_at``.
@@ -125,14 +131,14 @@ class Processor:
         valid = checked.valid
         rows = checked.valid_index
         # icao24 is 6 lower-case hex digits after validation: sort on (address, time) as integers
-        key = (parse_icao24(valid.column("icao24")) << np.int64(34)) | (
-            valid.column("time").to_numpy() - MIN_TIME
-        )
+        codes = parse_icao24(valid.column("icao24"))
+        key = (codes << np.int64(34)) | (valid.column("time").to_numpy() - MIN_TIME)
         order = np.argsort(key, kind="stable")
-        valid, rows = valid.take(pa.array(order)), rows[order]
+        valid, rows, codes = valid.take(pa.array(order)), rows[order], codes[order]
 
         latest = pc.max(valid.column("time")).as_py()  # rejected rows count for eviction too
-        tracked = self._track(valid)
+        tracked, starts = self._track(valid, codes)
+        updated = valid.column("icao24").combine_chunks().take(pa.array(starts, pa.int64()))
         rejected = np.flatnonzero(tracked.flight < 0)
         for j in rejected.tolist():
             i = int(decoded.index[rows[j]])
@@ -158,13 +164,17 @@ class Processor:
         self.stats.alerts += len(alerts)
         self.stats.evicted += len(evicted)
         self.stats.deadletters.update(d.reason for d in dead)
-        return ProcessResult(enriched, dead, alerts, tracked.states, evicted)
+        return ProcessResult(enriched, dead, alerts, updated, evicted)
 
-    def _track(self, valid: pa.Table) -> BatchTracked:
-        """Run the tracker over ``valid`` (sorted by icao24, time); keep the new states."""
-        keys, starts = runs(valid.column("icao24"))
-        states, dormant = self.states, self._dormant
-        previous = [states.get(k) or dormant.pop(k, None) for k in keys]
+    def _track(
+        self, valid: pa.Table, codes: npt.NDArray[np.int64]
+    ) -> tuple[FleetTracked, npt.NDArray[np.int64]]:
+        """Run the tracker over ``valid`` (sorted by icao24, time; ``codes`` its addresses as
+        integers) into the store. Returns the result and the first row of each aircraft."""
+        n = len(codes)
+        change = np.flatnonzero(codes[1:] != codes[:-1]) + 1 if n else np.empty(0, np.int64)
+        starts = np.concatenate([[0], change]).astype(np.int64) if n else change
+        slots, has = self.store.slots(codes[starts])
         events = pa.table(
             [
                 valid.column("icao24"),
@@ -180,9 +190,7 @@ class Processor:
             ],
             names=list(EVENT_COLUMNS),
         )
-        tracked = track_batch(previous, starts, events)
-        states.update(zip(keys, tracked.states, strict=True))
-        return tracked
+        return track_fleet(self.store, slots, has, starts, events), starts
 
     def _finish(
         self,
@@ -235,9 +243,4 @@ class Processor:
         if latest_time is not None:
             latest = min(latest_time, int(now.timestamp()) + 60)
             self._watermark = max(self._watermark, latest)
-        mark = self._watermark
-        self.states, evicted = evict(self.states, mark, EVICT_AFTER_S)
-        for s in evicted:
-            self._dormant[s.icao24] = s
-        self._dormant = {k: s for k, s in self._dormant.items() if mark - s.last_seen <= GAP_S}
-        return evicted
+        return self.store.evict(self._watermark, EVICT_AFTER_S, GAP_S)
