@@ -38,7 +38,6 @@ from aerolake.stream.tracker import (
     AircraftState,
     Output,
     Point,
-    flight_id,
     track_run,
 )
 
@@ -281,13 +280,18 @@ def track_fleet(
 def _new_flight_ids(
     events: pa.Table, runs: _Runs, reset: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.object_]:
-    """Flight ids of the runs starting a flight (placeholders elsewhere)."""
+    """Flight ids (:func:`~aerolake.stream.tracker.flight_id`, built with arrow kernels) of
+    the runs starting a flight; placeholders elsewhere."""
     out = np.full(len(runs.starts), "", dtype=object)
-    icao = events.column("icao24")
-    time = events.column("time")
-    for k in np.flatnonzero(reset).tolist():
-        a = int(runs.starts[k])
-        out[k] = flight_id(icao[a].as_py(), time[a].as_py())
+    first = pa.array(runs.starts[reset])
+    if len(first):
+        start = events.column("time").take(first).cast(pa.timestamp("s", tz="UTC"))
+        ids = pc.binary_join_element_wise(
+            events.column("icao24").take(first),
+            pc.strftime(start, format="%Y%m%dT%H%M%SZ"),
+            "-",
+        )
+        out[reset] = _objects(ids)
     return out
 
 
