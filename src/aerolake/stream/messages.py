@@ -444,12 +444,10 @@ def _encode_rows(batch: pa.RecordBatch) -> list[bytes]:
             return _encode_rows_slow(batch)
         parts.append(("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":")
         parts.extend(text)
-    parts.append("}\n")  # JSON text never holds a raw newline: the rows split on it
+    parts.append("}")
     options = pc.JoinOptions(null_handling="replace", null_replacement="null")
     lines = pc.binary_join_element_wise(*parts, "", options=options)
-    _, offsets, data = lines.buffers()
-    start, end = np.frombuffer(offsets, np.int32)[[lines.offset, lines.offset + len(lines)]]
-    rows: list[bytes] = data.to_pybytes()[start : end - 1].split(b"\n")
+    rows: list[bytes] = lines.cast(pa.binary()).to_pylist()  # bytes straight from the buffer
     return rows
 
 
@@ -481,7 +479,7 @@ def encode_batch(data: pa.RecordBatch | pa.Table, key: str = "icao24") -> list[t
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        keys = [k.encode() for k in batch.column(key).to_pylist()]
+        keys = batch.column(key).cast(pa.binary()).to_pylist()
         out.extend(zip(keys, _encode_rows(batch), strict=True))
     return out
 
