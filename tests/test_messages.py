@@ -273,3 +273,13 @@ def test_typed_columns_follow_the_contract_field_order() -> None:
 
     message = _Message(**{name: k for k, (name, *_) in enumerate(FIELDS)})  # distinct values
     assert [column[0] for column in _columns([message])] == list(range(len(FIELDS)))
+
+
+def test_encode_batch_escapes_strings_in_a_slice() -> None:
+    batch = pa.record_batch(
+        {"icao24": ["800001", "800002", "800003"], "s": ["plain", 'q"uote', "back\\slash"]}
+    )
+    for a in range(3):
+        part = batch.slice(a, 3 - a)
+        got = [orjson.loads(v) for _, v in encode_batch(part)]
+        assert got == part.to_pylist()

@@ -391,7 +391,21 @@ def _states(struct: pa.StructArray, now: dt.datetime, batch_id: str) -> pa.Table
     return pa.Table.from_arrays(cols, schema=STATE_SCHEMA)
 
 
-_NEEDS_ESCAPE: Final[str] = r'[\x00-\x1f"\\]'
+_QUOTE: Final[pa.Scalar] = pa.scalar('"', pa.string())
+
+
+def _may_need_escape(values: pa.Array) -> bool:
+    """True when a string could need JSON escaping: a control character, a quote or a
+    backslash anywhere in the bytes the array spans (null slots included: a false alarm only
+    costs the exact path). One numpy pass over the data buffer."""
+    if len(values) == 0:
+        return False
+    _, offsets, data = values.buffers()
+    if data is None:
+        return False
+    start, end = np.frombuffer(offsets, np.int32)[[values.offset, values.offset + len(values)]]
+    raw = np.frombuffer(data, np.uint8)[start:end]
+    return bool(((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any())
 _EMPTY: Final[pa.Scalar] = pa.scalar("", pa.string())
 
 
@@ -426,10 +440,10 @@ def _json_parts(values: pa.Array) -> list[pa.Array] | None:
         return [pc.cast(values, pa.string())]  # booleans cast to "true" / "false"
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         values = pc.cast(values, pa.string())
-        if pc.any(pc.match_substring_regex(values, _NEEDS_ESCAPE)).as_py():
+        if _may_need_escape(values):
             text = [None if v is None else orjson.dumps(v).decode() for v in values.to_pylist()]
             return [pa.array(text, pa.string())]
-        quote = pc.if_else(values.is_valid(), '"', _EMPTY)
+        quote = pc.if_else(values.is_valid(), '"', _EMPTY) if values.null_count else _QUOTE
         return [quote, values, quote]
     return None
 
