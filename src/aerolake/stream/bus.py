@@ -12,6 +12,7 @@ Committing is always explicit; nothing commits behind the caller's back.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, NamedTuple, Protocol
 from urllib.parse import parse_qsl, urlsplit
@@ -93,13 +94,17 @@ class Bus(Protocol):
     def close(self) -> None: ...
 
 
+_TOPIC_PARTITION: Final = operator.attrgetter("topic", "partition")
+_OFFSET: Final = operator.attrgetter("offset")
+
+
 def next_offsets(messages: Iterable[Message]) -> dict[TopicPartition, int]:
     """The offsets to commit after ``messages``: highest offset + 1 per (topic, partition)."""
     out: dict[TopicPartition, int] = {}
-    for m in messages:
-        tp = (m.topic, m.partition)
-        if m.offset + 1 > out.get(tp, -1):
-            out[tp] = m.offset + 1
+    get = out.get
+    for tp, offset in zip(map(_TOPIC_PARTITION, messages), map(_OFFSET, messages), strict=True):
+        if offset >= get(tp, -1):
+            out[tp] = offset + 1
     return out
 
 

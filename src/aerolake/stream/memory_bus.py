@@ -75,11 +75,19 @@ class _Partition:
         self.values.append(value)
         self.stamps.append(stamp)
 
-    def drop_oldest(self) -> None:
-        self.keys.popleft()
-        self.values.popleft()
-        self.stamps.popleft()
-        self.start += 1
+    def drop_oldest(self, count: int = 1) -> None:
+        """Drop the ``count`` oldest messages (at most all of them)."""
+        count = min(count, len(self.values))
+        if count == len(self.values):
+            self.keys.clear()
+            self.values.clear()
+            self.stamps.clear()
+        else:
+            for log in (self.keys, self.values, self.stamps):
+                pop = log.popleft
+                for _ in repeat(None, count):
+                    pop()
+        self.start += count
 
     def read(self, topic: str, partition: int, offset: int, count: int) -> list[Message]:
         """``count`` messages from ``offset`` (which must be kept)."""
@@ -219,10 +227,11 @@ class MemoryBus:
         unread = floor is None
         if floor is None:
             floor = part.end - self.capacity
-        while len(part) and part.start < floor:
-            part.drop_oldest()
+        count = min(len(part), floor - part.start)
+        if count > 0:
+            part.drop_oldest(count)
             if unread:
-                topic.stats.trimmed += 1
+                topic.stats.trimmed += count
 
     def _wait(self, timeout_s: float) -> None:
         self._waiting += 1
