@@ -343,7 +343,8 @@ def decode_batch(values: Sequence[bytes], *, now: dt.datetime, batch_id: str = "
     return Decoded(
         _states(struct, now, batch_id),
         struct.field("category").cast(pa.int8()),
-        np.asarray(idx, dtype=np.int64),
+        # every message kept: idx is 0..n-1
+        np.arange(n, dtype=np.int64) if len(idx) == n else np.asarray(idx, dtype=np.int64),
         deadletters,
     )
 
