@@ -1,8 +1,10 @@
 """The tracker over a whole batch: every aircraft's events at once, with numpy.
 
-:func:`track_batch` gives exactly what :func:`~aerolake.stream.tracker.track_run` gives per
-aircraft (the rules live there), at a fraction of the cost: per-event work is vectorised and
-Python objects are touched once per aircraft. A run of events that the vectorised path does not
+:func:`track_fleet` gives exactly what :func:`~aerolake.stream.tracker.track_run` gives per
+aircraft (the rules live there), at a fraction of the cost: per-event work is vectorised, and
+the states before and after are columns of a :class:`~aerolake.stream.store.FleetStore`, so no
+state object is built for an aircraft the vectorised path handles. :func:`track_batch` is the
+same on plain :class:`AircraftState` objects (the equivalence tests use it). A run of events that the vectorised path does not
 model — a rejected (or nearly rejected) position, a repeat or out-of-order event, a gap, a
 take-off after a ground stop, a callsign change, an emergency squawk — goes through
 ``track_run`` whole; those are rare (a few per flight), so the cost stays vectorised.
