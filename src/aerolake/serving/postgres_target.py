@@ -2,8 +2,9 @@
 
 Bulk loads stream Arrow record batches, encoded as PostgreSQL's binary COPY format by
 :mod:`.pgbinary` (no text parsing on the server), into ``COPY ... FROM STDIN (FORMAT binary)``.
-A full load builds each ``<table>__staging`` (COPY FREEZE, then primary key and indexes) on
-its own connection, in parallel, and commits it; readers never use staging names. One short
+A full load builds each ``<table>__staging`` (COPY FREEZE) on its own connection, in
+parallel, and commits it, then builds the primary key and indexes of all of them, several at
+once on further connections; readers never use staging names. One short
 transaction on the main connection then applies partition replacements, drops the live tables,
 renames the staging ones and writes the watermarks: readers block on the lock for that instant
 and then see the new tables. psycopg is imported here only.
@@ -15,7 +16,7 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -31,6 +32,10 @@ from aerolake.serving.sql_target import SqlTarget
 COPY_BATCH_ROWS = 65_536
 #: maintenance_work_mem for the index builds of a full load (SET LOCAL, this load only).
 BULK_MAINTENANCE_WORK_MEM = "256MB"
+
+#: Index builds run at once, each on its own connection (PostgreSQL may add its own parallel
+#: workers to each). 0 builds them one after the other in the table's COPY transaction.
+INDEX_BUILDERS = 3
 
 #: OID -> Arrow type for query results (anything else is returned as text).
 _OID_TYPES: dict[int, pa.DataType] = {
@@ -62,6 +67,7 @@ class PostgresTarget(SqlTarget):
         self._conn = self._connect(read_only=False)
         self._reader: Any = None
         self._reader_lock = threading.Lock()
+        self.index_builders = INDEX_BUILDERS
         self._ensure_meta_tables()
 
     def _connect(self, *, read_only: bool) -> Any:
@@ -138,19 +144,44 @@ class PostgresTarget(SqlTarget):
         self._execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
 
     def _build_apart(self, prepared: Sequence[tuple[TableSpec, pa.Table]]) -> bool:
-        """Build each ``<table>__staging`` on its own connection, all in parallel, committed.
+        """Build and commit every ``<table>__staging`` apart from the swap transaction.
 
-        Readers never look at staging names, so committing them early is invisible; the swap
-        transaction then only drops, renames and writes watermarks. A staging table left by a
-        failure or a crash is dropped first by the next load of that table.
+        Each table is created and loaded (COPY FREEZE) on its own connection, in parallel, and
+        committed; its primary key and indexes are then built by sorting, up to
+        :attr:`index_builders` at a time on further connections, each as soon as its table is
+        loaded (0: after the COPY, in the same transaction, one after the other). Readers never
+        look at staging names, so committing them early is invisible; the swap transaction
+        then only drops, renames and writes watermarks. A staging table left by a failure or a
+        crash is dropped first by the next load of that table.
         """
         if not prepared:
             return True
         try:
-            with ThreadPoolExecutor(max_workers=len(prepared)) as pool:
-                builds = [pool.submit(self._build_staging, spec, data) for spec, data in prepared]
-                for build in builds:
-                    build.result()
+            with (
+                ThreadPoolExecutor(max_workers=len(prepared)) as loaders,
+                ThreadPoolExecutor(max_workers=max(self.index_builders, 1)) as builders,
+            ):
+
+                def load(spec: TableSpec, data: pa.Table) -> list[Future[None]]:
+                    self._load_staging(spec, data)
+                    if not self.index_builders:
+                        return []
+                    return [
+                        builders.submit(self._run_apart, phase, sql)
+                        for phase, sql in self._index_sql(spec)
+                    ]
+
+                loads = [loaders.submit(load, spec, data) for spec, data in prepared]
+                for index_builds in [loaded.result() for loaded in loads]:
+                    for built in index_builds:
+                        built.result()
+            if self.index_builders:
+                for spec, _ in prepared:  # instant: the unique index exists, NOT NULL holds
+                    pkey = quote(spec.name + self.staging_suffix + "_pkey")
+                    self._execute(
+                        f"ALTER TABLE {quote(spec.name + self.staging_suffix)}"
+                        f" ADD CONSTRAINT {pkey} PRIMARY KEY USING INDEX {pkey}"
+                    )
         except BaseException:
             with suppress(*self._driver_errors):  # best effort; the next load drops them anyway
                 for spec, _ in prepared:
@@ -158,39 +189,70 @@ class PostgresTarget(SqlTarget):
             raise
         return True
 
-    def _build_staging(self, spec: TableSpec, data: pa.Table) -> None:
-        """One staging table: created empty, COPY FREEZE, then primary key and indexes built
-        by sorting (faster and far less WAL than maintaining them row by row during COPY)."""
+    def _load_staging(self, spec: TableSpec, data: pa.Table) -> None:
+        """Create ``<table>__staging`` without primary key (its columns stay NOT NULL), COPY
+        FREEZE into it and commit; with ``index_builders == 0`` also build its indexes."""
         build = spec.name + self.staging_suffix
-        pkey = quote(build + "_pkey")
         conn = self._connect(read_only=False)
         try:
             with conn.transaction():
-                conn.execute(f"SET LOCAL maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
-                # Not waiting for this commit's WAL flush is safe: the swap transaction commits
-                # synchronously, and its flush covers every earlier WAL record.
-                conn.execute("SET LOCAL synchronous_commit = off")
+                _tune(conn)
                 conn.execute(f"DROP TABLE IF EXISTS {quote(build)}")
                 conn.execute(create_table_sql(spec, build))
-                conn.execute(f"ALTER TABLE {quote(build)} DROP CONSTRAINT {pkey}")
+                conn.execute(f"ALTER TABLE {quote(build)} DROP CONSTRAINT {quote(build + '_pkey')}")
                 with self._timed(f"{spec.name}: copy"):
                     encode_s = _copy(conn, build, data, fresh=True)
                 self.last_load[f"{spec.name}: client encode (overlaps copy)"] = encode_s
-                with self._timed(f"{spec.name}: primary key + indexes"):
-                    columns = ", ".join(quote(c) for c in spec.primary_key)
-                    conn.execute(
-                        f"ALTER TABLE {quote(build)} ADD CONSTRAINT {pkey} PRIMARY KEY ({columns})"
-                    )
-                    for index in spec.indexes:
-                        name = index.name + self.staging_suffix
-                        conn.execute(create_index_sql(index, build, name))
+                if not self.index_builders:
+                    with self._timed(f"{spec.name}: primary key + indexes"):
+                        for _, sql in self._index_sql(spec):
+                            conn.execute(sql)
+                        pkey = quote(build + "_pkey")
+                        conn.execute(
+                            f"ALTER TABLE {quote(build)}"
+                            f" ADD CONSTRAINT {pkey} PRIMARY KEY USING INDEX {pkey}"
+                        )
                 committing = time.perf_counter()
             self.last_load[f"{spec.name}: commit"] = time.perf_counter() - committing
         finally:
             conn.close()
 
+    def _index_sql(self, spec: TableSpec) -> list[tuple[str, str]]:
+        """(phase name, CREATE INDEX) for the staging twin: unique primary key index first."""
+        build = spec.name + self.staging_suffix
+        columns = ", ".join(quote(c) for c in spec.primary_key)
+        pkey = f"CREATE UNIQUE INDEX {quote(build + '_pkey')} ON {quote(build)} ({columns})"
+        return [(f"{spec.name}: index {spec.name}_pkey", pkey)] + [
+            (
+                f"{spec.name}: index {index.name}",
+                create_index_sql(index, build, index.name + self.staging_suffix),
+            )
+            for index in spec.indexes
+        ]
+
+    def _run_apart(self, phase: str, sql: str) -> None:
+        """One statement on a connection of its own, committed; timed as ``phase``."""
+        conn = self._connect(read_only=False)
+        try:
+            _tune(conn)
+            with self._timed(phase):
+                conn.execute(sql)
+        finally:
+            conn.close()
+
     def _bulk_insert(self, table: str, data: pa.Table, *, fresh: bool = False) -> None:
         _copy(self._live(), table, data, fresh=fresh)
+
+
+def _tune(conn: Any) -> None:
+    """Session settings for building staging tables (this connection only).
+
+    Index builds sort in memory instead of spilling. Not waiting for a commit's WAL flush is
+    safe here: the swap transaction commits synchronously, and its flush covers every earlier
+    WAL record, so no reader can ever see a table whose data was lost.
+    """
+    conn.execute(f"SET maintenance_work_mem = '{BULK_MAINTENANCE_WORK_MEM}'")
+    conn.execute("SET synchronous_commit = off")
 
 
 def _copy(conn: Any, table: str, data: pa.Table, *, fresh: bool) -> float:
