@@ -25,6 +25,11 @@ Rules and their defaults (:class:`SegmentationRules`):
   ``entered_airborne`` or ``no_airport_within_10km``. Destinations likewise (``left_airborne``).
 - **stale** rows (OpenSky repeating an old position) are ignored.
 
+Engines: Spark (and any engine) runs the whole model. On DuckDB the points -> per-interval
+part runs as a numpy kernel (:mod:`~aerolake.analytics.segment_kernel`, several times faster
+than the window passes and range joins of the SQL) and DuckDB runs the rest of the model on its
+result; ``tests/test_segment_kernel.py`` keeps the two paths identical.
+
 Incremental runs: a flight is owned by the window holding its first point. With ``window`` set,
 points in ``[from - overlap_s, to + overlap_s)`` are segmented and only flights whose first point
 lies in ``[from, to)`` are returned, identical to those of a full run as long as ``overlap_s``
@@ -44,6 +49,7 @@ import pyarrow.dataset as ds
 
 from aerolake.analytics.engine import Engine
 from aerolake.analytics.flights_schema import FLIGHT_SCHEMA
+from aerolake.analytics.segment_run import run_kernel
 from aerolake.errors import ConfigError
 from aerolake.refdata.airports import load_airports
 from aerolake.schema import SILVER_SCHEMA
@@ -140,26 +146,34 @@ def segment(
     window: tuple[datetime, datetime] | None = None,
     data_source: DataSource = "batch",
     parts: int = 1,
+    kernel: bool = True,
 ) -> Segmentation:
     """Cut ``silver`` (an Arrow table, a pyarrow dataset or Parquet paths) into flights.
 
     Registers the views ``silver`` and ``airports`` on the engine (replacing earlier ones).
     ``parts`` (1-16) runs the model once per group of aircraft (by the last hex digit of
     icao24), which bounds memory: about one part per 10 million rows on a 2-core, 6 GB budget.
-    Deterministic: the same input in any row order, in any number of parts, gives the same
+    ``kernel=False`` runs the whole SQL model on DuckDB too (the reference the kernel is tested
+    against). Deterministic: the same input in any row order, in any number of parts, gives the same
     table, sorted by (icao24, first_seen).
     """
     if not 1 <= parts <= len(_HEX_DIGITS):
         raise ValueError(f"parts must be between 1 and {len(_HEX_DIGITS)}, got {parts}")
     if not isinstance(silver, pa.Table | ds.Dataset) and not list(silver):
         silver = SILVER_SCHEMA.empty_table()
-    engine.register("silver", silver)
-    engine.register("airports", load_airports().table())
     groups = [_HEX_DIGITS[i::parts] for i in range(parts)]
-    segments = pa.concat_tables(
-        engine.run("flight_segments", model_params(rules, window, data_source, digits))
-        for digits in groups
-    )
+    if _is_duckdb(engine) and kernel:
+        segments = pa.concat_tables(
+            run_kernel(silver, model_params(rules, window, data_source, digits))
+            for digits in groups
+        )
+    else:
+        engine.register("silver", silver)
+        engine.register("airports", load_airports().table())
+        segments = pa.concat_tables(
+            engine.run("flight_segments", model_params(rules, window, data_source, digits))
+            for digits in groups
+        )
     if parts > 1:
         segments = segments.sort_by([("icao24", "ascending"), ("first_seen", "ascending")])
     kind = segments.column("segment_kind")
@@ -171,6 +185,12 @@ def segment(
         ground_only=int(pc.sum(ground).as_py() or 0),
         ground_only_points=int(pc.sum(segments.column("points").filter(ground)).as_py() or 0),
     )
+
+
+def _is_duckdb(engine: Engine) -> bool:
+    from aerolake.analytics.duckdb_engine import DuckDBEngine
+
+    return isinstance(engine, DuckDBEngine)
 
 
 def segment_flights(

@@ -274,6 +274,47 @@ stats AS (
     GROUP BY v.icao24, c.cut_time
 ),
 
+-- One row per cut interval: everything below reads only this and `airports`. The DuckDB path
+-- computes it with a vectorised kernel instead (aerolake.analytics.segment_kernel; a parity
+-- test keeps the two identical) and runs the rest of this model on its result.
+segment_stats AS (
+    SELECT
+        t.*,
+        st.baroaltitude_min,
+        st.baroaltitude_max,
+        st.baroaltitude_avg,
+        st.geoaltitude_min,
+        st.geoaltitude_max,
+        st.geoaltitude_avg,
+        st.cruise_altitude,
+        st.velocity_min,
+        st.velocity_max,
+        st.velocity_avg,
+        st.velocity_stddev,
+        st.vertrate_max,
+        st.vertrate_min,
+        st.heading_sin,
+        st.heading_cos,
+        st.lat_min,
+        st.lat_max,
+        st.lon_min,
+        st.lon_max,
+        st.unique_squawk_codes,
+        st.squawk_7500,
+        st.squawk_7600,
+        st.squawk_7700,
+        st.alert_count,
+        st.spi_count,
+        st.airline_icao,
+        st.airline_name,
+        st.registration_country,
+        st.registration,
+        st.typecode,
+        st.origin_country
+    FROM track AS t
+    INNER JOIN stats AS st ON t.icao24 = st.icao24 AND t.cut_time = st.cut_time
+),
+
 segments AS (
     SELECT
         t.*,
@@ -288,7 +329,7 @@ segments AS (
         CASE WHEN t.first_onground THEN t.takeoff_lon ELSE t.first_lon END AS origin_lon,
         CASE WHEN t.last_onground THEN t.landing_lat ELSE t.last_lat END AS destination_lat,
         CASE WHEN t.last_onground THEN t.landing_lon ELSE t.last_lon END AS destination_lon
-    FROM track AS t
+    FROM segment_stats AS t
     WHERE t.first_s >= {{ window_from }} AND t.first_s < {{ window_to }}
 ),
 
@@ -396,12 +437,12 @@ SELECT
     ) AS flight_id,
     CAST(l.icao24 AS VARCHAR) AS icao24,
     CAST(l.callsign AS VARCHAR) AS callsign,
-    CAST(st.airline_icao AS VARCHAR) AS airline_icao,
-    CAST(st.airline_name AS VARCHAR) AS airline_name,
-    CAST(st.registration AS VARCHAR) AS registration,
-    CAST(st.registration_country AS VARCHAR) AS registration_country,
-    CAST(st.typecode AS VARCHAR) AS typecode,
-    CAST(st.origin_country AS VARCHAR) AS origin_country,
+    CAST(l.airline_icao AS VARCHAR) AS airline_icao,
+    CAST(l.airline_name AS VARCHAR) AS airline_name,
+    CAST(l.registration AS VARCHAR) AS registration,
+    CAST(l.registration_country AS VARCHAR) AS registration_country,
+    CAST(l.typecode AS VARCHAR) AS typecode,
+    CAST(l.origin_country AS VARCHAR) AS origin_country,
     CAST(TO_TIMESTAMP(l.first_s) AS TIMESTAMPTZ) AS first_seen,
     CAST(TO_TIMESTAMP(l.last_s) AS TIMESTAMPTZ) AS last_seen,
     CAST(TO_TIMESTAMP(CASE
@@ -445,43 +486,42 @@ SELECT
             + COS(RADIANS(l.origin_airport_lat)) * COS(RADIANS(l.destination_airport_lat))
             * POWER(SIN(RADIANS(l.destination_airport_lon - l.origin_airport_lon) / 2), 2)
         ))) END AS DOUBLE) AS great_circle_km,
-    CAST(st.baroaltitude_min AS DOUBLE) AS baroaltitude_min,
-    CAST(st.baroaltitude_max AS DOUBLE) AS baroaltitude_max,
-    CAST(ROUND(st.baroaltitude_avg, 6) AS DOUBLE) AS baroaltitude_avg,
-    CAST(st.geoaltitude_min AS DOUBLE) AS geoaltitude_min,
-    CAST(st.geoaltitude_max AS DOUBLE) AS geoaltitude_max,
-    CAST(ROUND(st.geoaltitude_avg, 6) AS DOUBLE) AS geoaltitude_avg,
-    CAST(ROUND(st.cruise_altitude, 6) AS DOUBLE) AS cruise_altitude,
-    CAST(st.velocity_min AS DOUBLE) AS velocity_min,
-    CAST(st.velocity_max AS DOUBLE) AS velocity_max,
-    CAST(ROUND(st.velocity_avg, 6) AS DOUBLE) AS velocity_avg,
-    CAST(ROUND(st.velocity_stddev, 6) AS DOUBLE) AS velocity_stddev,
-    CAST(GREATEST(st.vertrate_max, 0.0) AS DOUBLE) AS max_climb_rate,
-    CAST(GREATEST(-st.vertrate_min, 0.0) AS DOUBLE) AS max_descent_rate,
+    CAST(l.baroaltitude_min AS DOUBLE) AS baroaltitude_min,
+    CAST(l.baroaltitude_max AS DOUBLE) AS baroaltitude_max,
+    CAST(ROUND(l.baroaltitude_avg, 6) AS DOUBLE) AS baroaltitude_avg,
+    CAST(l.geoaltitude_min AS DOUBLE) AS geoaltitude_min,
+    CAST(l.geoaltitude_max AS DOUBLE) AS geoaltitude_max,
+    CAST(ROUND(l.geoaltitude_avg, 6) AS DOUBLE) AS geoaltitude_avg,
+    CAST(ROUND(l.cruise_altitude, 6) AS DOUBLE) AS cruise_altitude,
+    CAST(l.velocity_min AS DOUBLE) AS velocity_min,
+    CAST(l.velocity_max AS DOUBLE) AS velocity_max,
+    CAST(ROUND(l.velocity_avg, 6) AS DOUBLE) AS velocity_avg,
+    CAST(ROUND(l.velocity_stddev, 6) AS DOUBLE) AS velocity_stddev,
+    CAST(GREATEST(l.vertrate_max, 0.0) AS DOUBLE) AS max_climb_rate,
+    CAST(GREATEST(-l.vertrate_min, 0.0) AS DOUBLE) AS max_descent_rate,
     -- Circular mean; undefined (null) when the headings cancel out.
-    CAST(CASE WHEN SQRT(st.heading_sin * st.heading_sin + st.heading_cos * st.heading_cos) > 1e-9
-        THEN ROUND((DEGREES(ATAN2(st.heading_sin, st.heading_cos)) + 360) % 360, 6) % 360
+    CAST(CASE WHEN SQRT(l.heading_sin * l.heading_sin + l.heading_cos * l.heading_cos) > 1e-9
+        THEN ROUND((DEGREES(ATAN2(l.heading_sin, l.heading_cos)) + 360) % 360, 6) % 360
     END AS DOUBLE) AS track_mean,
-    CAST(st.lat_min AS DOUBLE) AS lat_min,
-    CAST(st.lat_max AS DOUBLE) AS lat_max,
-    CAST(st.lon_min AS DOUBLE) AS lon_min,
-    CAST(st.lon_max AS DOUBLE) AS lon_max,
+    CAST(l.lat_min AS DOUBLE) AS lat_min,
+    CAST(l.lat_max AS DOUBLE) AS lat_max,
+    CAST(l.lon_min AS DOUBLE) AS lon_min,
+    CAST(l.lon_max AS DOUBLE) AS lon_max,
     CAST(l.onground_s AS BIGINT) AS onground_s,
     CAST(l.airborne_s AS BIGINT) AS airborne_s,
     CAST(l.below_3km_s AS BIGINT) AS below_3km_s,
     CAST(l.between_3_9km_s AS BIGINT) AS between_3_9km_s,
     CAST(l.above_9km_s AS BIGINT) AS above_9km_s,
-    CAST(st.unique_squawk_codes AS BIGINT) AS unique_squawk_codes,
-    CAST(st.squawk_7500 + st.squawk_7600 + st.squawk_7700 > 0 AS BOOLEAN) AS emergency_squawk,
+    CAST(l.unique_squawk_codes AS BIGINT) AS unique_squawk_codes,
+    CAST(l.squawk_7500 + l.squawk_7600 + l.squawk_7700 > 0 AS BOOLEAN) AS emergency_squawk,
     CAST(NULLIF(CONCAT_WS(',',
-        CASE WHEN st.squawk_7500 = 1 THEN '7500' END,
-        CASE WHEN st.squawk_7600 = 1 THEN '7600' END,
-        CASE WHEN st.squawk_7700 = 1 THEN '7700' END
+        CASE WHEN l.squawk_7500 = 1 THEN '7500' END,
+        CASE WHEN l.squawk_7600 = 1 THEN '7600' END,
+        CASE WHEN l.squawk_7700 = 1 THEN '7700' END
     ), '') AS VARCHAR) AS emergency_squawks,
-    CAST(st.alert_count AS BIGINT) AS alert_count,
-    CAST(st.spi_count AS BIGINT) AS spi_count,
+    CAST(l.alert_count AS BIGINT) AS alert_count,
+    CAST(l.spi_count AS BIGINT) AS spi_count,
     CAST({{ data_source }} AS VARCHAR) AS data_source,
     CAST(l.segment_kind AS VARCHAR) AS segment_kind
 FROM labelled AS l
-INNER JOIN stats AS st ON l.icao24 = st.icao24 AND l.cut_time = st.cut_time
 ORDER BY l.icao24, l.first_s

@@ -1,0 +1,252 @@
+"""The DuckDB path's segmentation kernel: the model's cutting rules and ``track`` in numpy.
+
+Computes the segments of ``sql/flight_segments.sql`` (CTEs ``steps`` to ``cuts``) and their
+``track`` columns (everything that needs a point's predecessor) from one sort of the few
+columns that need neighbours, instead of the model's window passes and range joins, and labels
+every input row with its segment, so that the model's plain per-point aggregates (``stats``) run
+as a GROUP BY on those labels (:mod:`~aerolake.analytics.segment_run`). The SQL model stays the
+reference: ``tests/test_segment_kernel.py`` checks that both give the same flights.
+Pure: Arrow in, Arrow and numpy out. Times unix seconds, distances km, altitudes m."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from aerolake.analytics.kernel_ops import (
+    F64,
+    I64,
+    TIME_BITS,
+    Bools,
+    Segments,
+    bools,
+    codes,
+    decode,
+    floats,
+    nan_to_null,
+    shift,
+    take_or_null,
+)
+from aerolake.analytics.segment_cuts import cut_keys
+
+#: Silver columns the kernel reads.
+COLUMNS: Final[tuple[str, ...]] = (
+    "icao24",
+    "time",
+    "lat",
+    "lon",
+    "callsign",
+    "onground",
+    "baroaltitude",
+    "geoaltitude",
+    "velocity",
+    "vertrate",
+    "heading",
+    "squawk",
+    "alert",
+    "spi",
+    "airline_icao",
+    "airline_name",
+    "registration_country",
+    "registration",
+    "typecode",
+    "origin_country",
+)
+_EARTH_KM: Final[float] = 6371.0088
+
+
+def track_segments(
+    points: pa.Table,
+    *,
+    gap_s: int,
+    ground_stop_s: int,
+    threads: int | None = None,
+) -> tuple[pa.Table, I64]:
+    """The segments of ``points`` (the window's points, stale rows already dropped, (icao24,
+    time) unique) and each row's segment number (in row order).
+
+    The table has one row per segment: ``segment`` (its number), ``icao24``, ``cut_time`` and
+    the columns of the model's ``track`` CTE, in no particular order. Runs on ``threads``
+    threads (default: one per core), each over a range of aircraft."""
+    if points.num_rows == 0:
+        return pa.table({"segment": pa.array([], pa.int64())}), np.empty(0, dtype=np.int64)
+    workers = threads or os.cpu_count() or 1
+    with ThreadPoolExecutor(workers) as pool:
+        track_columns = pool.submit(_track_columns, points)
+        icao, icao_dict = codes(points.column("icao24"))
+        time = np.asarray(points.column("time").to_numpy(), dtype=np.int64)
+        base = int(time.min())
+        key = (icao << TIME_BITS) | (time - base)
+        # Files are sorted by (icao24, time), so a stable sort only merges their sorted runs.
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        bounds = _aircraft_bounds(key >> TIME_BITS, 4 * workers)
+        track = _Track(track_columns.result(), icao_dict, base, gap_s, ground_stop_s)
+        parts = list(pool.map(lambda b: track.run(key, order, b[0], b[1]), pairwise(bounds)))
+    labels = np.empty(len(order), dtype=np.int64)
+    tables = []
+    offset = 0
+    for (start, end), (part, part_labels) in zip(pairwise(bounds), parts, strict=True):
+        labels[order[start:end]] = part_labels + offset
+        numbers = pa.array(np.arange(offset, offset + part.num_rows, dtype=np.int64))
+        tables.append(part.add_column(0, "segment", numbers))
+        offset += part.num_rows
+    return pa.concat_tables(tables), labels
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """The columns that need a point's neighbours, as numpy in row order."""
+
+    onground: Bools
+    callsign: I64
+    callsign_dict: pa.Array
+    lat: F64
+    lon: F64
+    altitude: F64
+
+
+def _track_columns(points: pa.Table) -> _Neighbours:
+    baro = floats(points.column("baroaltitude"))
+    callsign, callsign_dict = codes(points.column("callsign"), _clean_callsign)
+    return _Neighbours(
+        onground=bools(points.column("onground")),
+        callsign=callsign,
+        callsign_dict=callsign_dict,
+        lat=floats(points.column("lat")),
+        lon=floats(points.column("lon")),
+        altitude=np.where(np.isnan(baro), floats(points.column("geoaltitude")), baro),
+    )
+
+
+def _clean_callsign(texts: pa.Array) -> pa.Array:
+    """``NULLIF(TRIM(callsign), '')``: spaces only, as SQL's TRIM."""
+    trimmed = pc.utf8_trim(texts, " ")
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def _aircraft_bounds(aircraft: I64, parts: int) -> list[int]:
+    """Up to ``parts`` + 1 increasing row offsets into sorted ``aircraft``, on aircraft changes."""
+    n = len(aircraft)
+    cuts = {0, n}
+    for i in range(1, parts):
+        cuts.add(int(np.searchsorted(aircraft, aircraft[n * i // parts], side="left")))
+    return sorted(cuts)
+
+
+@dataclass(frozen=True)
+class _Track:
+    """The track part of the kernel over the whole input; :meth:`run` does one row range."""
+
+    columns: _Neighbours
+    icao_dict: pa.Array
+    base: int
+    gap_s: int
+    ground_stop_s: int
+
+    def run(self, key: I64, order: I64, start: int, end: int) -> tuple[pa.Table, I64]:
+        """Track columns of the segments of sorted rows [start, end) (whole aircraft) and
+        each row's segment number within the range."""
+        rows = order[start:end]
+        key = key[start:end]
+        ac, t = key >> TIME_BITS, key & ((1 << TIME_BITS) - 1)
+        cols = self.columns
+        onground = cols.onground[rows]
+        callsign = cols.callsign[rows]
+        cut_key = cut_keys(ac, t, onground, callsign, self.gap_s, self.ground_stop_s)
+        labels = np.searchsorted(cut_key, key, side="right") - 1
+        seg = Segments.from_labels(labels)
+        cut_time = (cut_key[labels[seg.starts]] & ((1 << TIME_BITS) - 1)) + self.base
+        table = {
+            "icao24": decode(ac[seg.starts], self.icao_dict),
+            "cut_time": pa.array(cut_time),
+        }
+        table |= _track(
+            seg,
+            t,
+            self.base,
+            onground,
+            callsign,
+            cols.callsign_dict,
+            cols.lat[rows],
+            cols.lon[rows],
+            cols.altitude[rows],
+        )
+        # Segment numbers 0, 1, ... of the rows within the range.
+        change = np.zeros(len(labels), dtype=np.int64)
+        change[seg.starts[1:]] = 1
+        number = np.cumsum(change)
+        return pa.table(table), number
+
+
+def _track(
+    seg: Segments,
+    t: I64,
+    base: int,
+    onground: Bools,
+    callsign: I64,
+    callsign_dict: pa.Array,
+    lat: F64,
+    lon: F64,
+    altitude: F64,
+) -> dict[str, pa.Array]:
+    """The model's ``track`` columns: shape of the track and sums over its intervals."""
+    first, last = seg.starts, seg.ends - 1
+    inner = np.ones(len(t), dtype=np.bool_)  # the previous point is in the same segment
+    inner[first] = False
+    prev_onground = shift(onground, False)
+    prev_altitude = shift(altitude, np.nan)
+    step = np.where(inner, t - shift(t, 0), 0)
+    air = inner & ~prev_onground
+    takeoff = seg.first_valid(inner & prev_onground & ~onground)
+    landing = seg.last_valid(inner & ~prev_onground & onground)
+    has_altitude = ~np.isnan(altitude)
+    with np.errstate(invalid="ignore"):
+        below = air & (prev_altitude < 3000)
+        between = air & (prev_altitude >= 3000) & (prev_altitude <= 9000)
+        above = air & (prev_altitude > 9000)
+    return {
+        "points": pa.array(seg.ends - seg.starts),
+        "first_s": pa.array(t[first] + base),
+        "last_s": pa.array(t[last] + base),
+        "airborne_points": pa.array(seg.count(~onground)),
+        "first_onground": pa.array(onground[first]),
+        "last_onground": pa.array(onground[last]),
+        "first_lat": nan_to_null(lat[first]),
+        "first_lon": nan_to_null(lon[first]),
+        "first_altitude": take_or_null(altitude, seg.first_valid(has_altitude)),
+        "last_lat": nan_to_null(lat[last]),
+        "last_lon": nan_to_null(lon[last]),
+        "last_altitude": take_or_null(altitude, seg.last_valid(has_altitude)),
+        "callsign": decode(
+            np.where((i := seg.last_valid(callsign >= 0)) >= 0, callsign[i], -1), callsign_dict
+        ),
+        "takeoff_s": take_or_null(t + base, takeoff),
+        "takeoff_lat": take_or_null(lat, takeoff),
+        "takeoff_lon": take_or_null(lon, takeoff),
+        "landing_s": take_or_null(t + base, landing),
+        "landing_lat": take_or_null(lat, landing),
+        "landing_lon": take_or_null(lon, landing),
+        "onground_s": pa.array(seg.sum(np.where(inner & prev_onground, step, 0))),
+        "airborne_s": pa.array(seg.sum(np.where(air, step, 0))),
+        "below_3km_s": pa.array(seg.sum(np.where(below, step, 0))),
+        "between_3_9km_s": pa.array(seg.sum(np.where(between, step, 0))),
+        "above_9km_s": pa.array(seg.sum(np.where(above, step, 0))),
+        "path_distance_km": pa.array(seg.sum(np.where(inner, _path_steps(lat, lon), 0.0))),
+    }
+
+
+def _path_steps(lat: F64, lon: F64) -> F64:
+    """Great-circle km from each point's predecessor, the model's haversine formula."""
+    cos_lat = np.cos(np.radians(lat))
+    a = np.sin(np.radians(lat - shift(lat, 0.0)) / 2) ** 2 + shift(cos_lat, 1.0) * cos_lat * (
+        np.sin(np.radians(lon - shift(lon, 0.0)) / 2) ** 2
+    )
+    return np.asarray(2 * _EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=np.float64)
