@@ -52,7 +52,7 @@ def _float_parts(values: pa.Array) -> list[pa.Array]:
     return [text, pc.if_else(suffix, ".0", _EMPTY)]
 
 
-def _json_parts(values: pa.Array) -> list[pa.Array] | None:
+def _json_parts(values: pa.Array) -> list[pa.Array | str] | None:
     """Arrays whose element-wise concatenation is each value as JSON text (null where the value
     is null), or None for a type without a fast path."""
     kind = values.type
@@ -68,8 +68,9 @@ def _json_parts(values: pa.Array) -> list[pa.Array] | None:
         if _may_need_escape(values):
             text = [None if v is None else orjson.dumps(v).decode() for v in values.to_pylist()]
             return [pa.array(text, pa.string())]
-        quote = pc.if_else(values.is_valid(), '"', _EMPTY) if values.null_count else _QUOTE
-        return [quote, values, quote]
+        if values.null_count:  # a null string stays null: the row join writes it as null
+            return [pc.binary_join_element_wise('"', values, '"', "")]
+        return ['"', values, '"']
     return None
 
 
@@ -85,9 +86,21 @@ def _encode_rows(batch: pa.RecordBatch) -> list[bytes]:
         parts.extend(text)
     parts.append("}")
     options = pc.JoinOptions(null_handling="replace", null_replacement="null")
-    lines = pc.binary_join_element_wise(*parts, "", options=options)
+    lines = pc.binary_join_element_wise(*_merged(parts), "", options=options)
     rows: list[bytes] = lines.cast(pa.binary()).to_pylist()  # bytes straight from the buffer
     return rows
+
+
+def _merged(parts: list[pa.Array | str]) -> list[pa.Array | str]:
+    """``parts`` with runs of adjacent literal strings joined into one: fewer parts, one
+    cheaper row join."""
+    out: list[pa.Array | str] = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] += part
+        else:
+            out.append(part)
+    return out
 
 
 def _jsonable(col: pa.Array) -> list[Any]:
