@@ -6,9 +6,10 @@
   at or above the lowest offset committed by the groups reading the topic. A full partition
   makes ``send`` wait up to ``send_timeout_s`` for a commit; then it counts an overflow and
   raises :class:`~aerolake.errors.BusError`. Nothing is dropped silently.
-- Retention: messages below every group's committed offset are trimmed. A topic no group reads
-  keeps its newest ``capacity`` messages per partition and counts the rest as ``trimmed``
-  (as Kafka's retention would; a group that subscribes later starts at the oldest kept one).
+- Retention: messages below every group's committed offset are trimmed when a group commits.
+  A topic no group reads keeps its newest ``capacity`` messages per partition and counts the
+  rest as ``trimmed`` (as Kafka's retention would; a group that subscribes later starts at the
+  oldest kept one). A send costs O(1): only a full partition looks at the groups' offsets.
 - A consumer starts each assigned partition at its group's committed offset, so a restarted
   consumer replays everything it read but did not commit. Members of one group split the
   partitions round-robin; the split is recomputed when a member joins or leaves.
