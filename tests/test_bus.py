@@ -150,3 +150,17 @@ def test_open_bus_by_url() -> None:
         open_bus("memory://test-bad?capacity=lots")
     with pytest.raises(ConfigError, match="host:port"):
         open_bus("kafka://")
+
+
+def test_a_waiting_poll_wakes_on_a_send() -> None:
+    bus = MemoryBus(partitions=1)
+    consumer = bus.consumer([RAW])
+    got: list[list[Message]] = []
+    thread = threading.Thread(target=lambda: got.append(consumer.poll_batch(10, 30.0)))
+    thread.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    bus.producer().send(RAW, b"k", b"v")
+    thread.join(30.0)
+    assert [m.value for m in got[0]] == [b"v"]
+    assert time.monotonic() - started < 20.0  # woken by the send, not by the 30 s timeout
