@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -127,7 +128,7 @@ class FleetStore:
         """Slots of the aircraft ``codes`` (distinct), allocating for unknown ones, and whether
         each had a state (active or dormant). All become active."""
         found = np.fromiter(
-            map(self._slot_of.get, codes.tolist(), (-1,) * len(codes)), np.int64, len(codes)
+            map(self._slot_of.get, codes.tolist(), repeat(-1)), np.int64, len(codes)
         )
         has = found >= 0
         new = np.flatnonzero(~has)
