@@ -112,14 +112,12 @@ class Segments:
     def first_valid(self, valid: Bools) -> I64:
         """Index of the first ``valid`` row of each run, -1 if none."""
         n = len(valid)
-        index = np.where(valid, np.arange(n), n)
-        first = np.minimum.accumulate(index[::-1])[::-1][self.starts]
+        first = np.minimum.reduceat(np.where(valid, np.arange(n), n), self.starts)
         return np.where(first < self.ends, first, -1)
 
     def last_valid(self, valid: Bools) -> I64:
         """Index of the last ``valid`` row of each run, -1 if none."""
-        index = np.where(valid, np.arange(len(valid)), -1)
-        last = np.maximum.accumulate(index)[self.ends - 1]
+        last = np.maximum.reduceat(np.where(valid, np.arange(len(valid)), -1), self.starts)
         return np.where(last >= self.starts, last, -1)
 
 

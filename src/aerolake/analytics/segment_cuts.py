@@ -15,7 +15,6 @@ from aerolake.analytics.kernel_ops import (
     Bools,
     last_valid_before,
     running_max,
-    shift,
 )
 
 
@@ -24,30 +23,39 @@ def cut_keys(
 ) -> I64:
     """Sorted unique (icao code, relative cut time) keys: the model's ``cut_points``."""
     n = len(t)
+    # Row-level flags from each row and its predecessor (slices, no shifted copies).
     first = np.empty(n, dtype=np.bool_)
     first[0] = True
-    first[1:] = ac[1:] != ac[:-1]
-    last = np.append(first[1:], True)
-    prev_t = shift(t, -1)
-    step = t - prev_t
-    gap = first | (step > gap_s)
-    prev_onground = shift(onground, False)
-    prev_callsign = shift(callsign, -1)
-    near = ~first & (step <= gap_s)
-    landing = near & onground & ~prev_onground
-    takeoff = near & ~onground & prev_onground
-    callsign_start = (callsign >= 0) & ((prev_callsign < 0) | (callsign != prev_callsign))
-    event = first | last | gap | (~first & (onground != prev_onground)) | callsign_start
+    np.not_equal(ac[1:], ac[:-1], out=first[1:])
+    last = np.empty(n, dtype=np.bool_)
+    last[-1] = True
+    last[:-1] = first[1:]
+    step = np.zeros(n, dtype=np.int64)
+    np.subtract(t[1:], t[:-1], out=step[1:])
+    changed = np.zeros(n, dtype=np.bool_)
+    np.not_equal(onground[1:], onground[:-1], out=changed[1:])
+    callsign_differs = np.ones(n, dtype=np.bool_)
+    np.not_equal(callsign[1:], callsign[:-1], out=callsign_differs[1:])
+    # Events: an aircraft's first or last point, a gap, an on-ground change, a callsign start.
+    event = (step > gap_s) | first | last | changed | ((callsign >= 0) & callsign_differs)
     e = np.flatnonzero(event)
-    group = (np.cumsum(first) - 1)[e]
-    et, e_prev, e_callsign = t[e], prev_t[e], callsign[e]
-    e_gap, e_landing, e_takeoff = gap[e], landing[e], takeoff[e]
+    e_first = first[e]
+    group = np.cumsum(e_first) - 1
+    before = np.maximum(e - 1, 0)
+    et, e_step, e_callsign = t[e], step[e], callsign[e]
+    e_prev = np.where(e_first, -1, t[before])
+    e_onground, e_prev_onground = onground[e], onground[before]
+    e_gap = e_first | (e_step > gap_s)
+    near = ~e_first & (e_step <= gap_s)
+    e_landing = near & e_onground & ~e_prev_onground
+    e_takeoff = near & ~e_onground & e_prev_onground
+    e_last = last[e]
     gap_time = running_max(group, et, e_gap)
     landing_time = running_max(group, et, e_landing)
     landing_air = running_max(group, e_prev, e_landing)
-    before = last_valid_before(group, e_callsign >= 0)
-    prev_cs = np.where(before >= 0, e_callsign[np.maximum(before, 0)], -1)
-    prev_cs_time = np.where(before >= 0, et[np.maximum(before, 0)], -1)
+    with_callsign = last_valid_before(group, e_callsign >= 0)
+    prev_cs = np.where(with_callsign >= 0, e_callsign[np.maximum(with_callsign, 0)], -1)
+    prev_cs_time = np.where(with_callsign >= 0, et[np.maximum(with_callsign, 0)], -1)
     stop_end = (
         e_takeoff
         & (landing_time > gap_time)
@@ -70,7 +78,7 @@ def cut_keys(
         [
             (e_ac[e_gap | callsign_cut] << TIME_BITS) | et[e_gap | callsign_cut],
             (e_ac[middle] << TIME_BITS) | ((landing_air[middle] + et[middle] + 1) // 2),
-            (e_ac[last[e]] << TIME_BITS) | (et[last[e]] + 1),
+            (e_ac[e_last] << TIME_BITS) | (et[e_last] + 1),
         ]
     )
     return np.unique(cuts)

@@ -31,7 +31,6 @@ from aerolake.analytics.kernel_ops import (
     decode,
     floats,
     nan_to_null,
-    shift,
     take_or_null,
 )
 from aerolake.analytics.segment_cuts import cut_keys
@@ -197,21 +196,36 @@ def _track(
     lon: F64,
     altitude: F64,
 ) -> dict[str, pa.Array]:
-    """The model's ``track`` columns: shape of the track and sums over its intervals."""
+    """The model's ``track`` columns: shape of the track and sums over its intervals.
+
+    The interval ending at row i belongs to the segment unless i starts it; it is described by
+    row i - 1 (computed on slices, then zeroed at the segment starts)."""
     first, last = seg.starts, seg.ends - 1
-    inner = np.ones(len(t), dtype=np.bool_)  # the previous point is in the same segment
-    inner[first] = False
-    prev_onground = shift(onground, False)
-    prev_altitude = shift(altitude, np.nan)
-    step = np.where(inner, t - shift(t, 0), 0)
-    air = inner & ~prev_onground
-    takeoff = seg.first_valid(inner & prev_onground & ~onground)
-    landing = seg.last_valid(inner & ~prev_onground & onground)
+    n = len(t)
+    step = np.zeros(n, dtype=np.int64)
+    np.subtract(t[1:], t[:-1], out=step[1:])
+    step[first] = 0
+    prev_onground = np.zeros(n, dtype=np.bool_)
+    prev_onground[1:] = onground[:-1]
+    ground_step = np.where(prev_onground, step, 0)
+    air_step = step - ground_step
+    takeoff_row = prev_onground & ~onground
+    takeoff_row[first] = False
+    landing_row = ~prev_onground & onground
+    landing_row[first] = False
+    takeoff = seg.first_valid(takeoff_row)
+    landing = seg.last_valid(landing_row)
     has_altitude = ~np.isnan(altitude)
     with np.errstate(invalid="ignore"):
-        below = air & (prev_altitude < 3000)
-        between = air & (prev_altitude >= 3000) & (prev_altitude <= 9000)
-        above = air & (prev_altitude > 9000)
+        bands = [altitude < 3000, (altitude >= 3000) & (altitude <= 9000), altitude > 9000]
+    band_s = []
+    for band in bands:  # by the altitude of the interval's first point
+        prev_band = np.zeros(n, dtype=np.bool_)
+        prev_band[1:] = band[:-1]
+        band_s.append(pa.array(seg.sum(np.where(prev_band, air_step, 0))))
+    path = np.zeros(n, dtype=np.float64)
+    path[1:] = _haversine_steps(lat, lon)
+    path[first] = 0.0
     return {
         "points": pa.array(seg.ends - seg.starts),
         "first_s": pa.array(t[first] + base),
@@ -234,19 +248,18 @@ def _track(
         "landing_s": take_or_null(t + base, landing),
         "landing_lat": take_or_null(lat, landing),
         "landing_lon": take_or_null(lon, landing),
-        "onground_s": pa.array(seg.sum(np.where(inner & prev_onground, step, 0))),
-        "airborne_s": pa.array(seg.sum(np.where(air, step, 0))),
-        "below_3km_s": pa.array(seg.sum(np.where(below, step, 0))),
-        "between_3_9km_s": pa.array(seg.sum(np.where(between, step, 0))),
-        "above_9km_s": pa.array(seg.sum(np.where(above, step, 0))),
-        "path_distance_km": pa.array(seg.sum(np.where(inner, _path_steps(lat, lon), 0.0))),
+        "onground_s": pa.array(seg.sum(ground_step)),
+        "airborne_s": pa.array(seg.sum(air_step)),
+        "below_3km_s": band_s[0],
+        "between_3_9km_s": band_s[1],
+        "above_9km_s": band_s[2],
+        "path_distance_km": pa.array(seg.sum(path)),
     }
 
 
-def _path_steps(lat: F64, lon: F64) -> F64:
-    """Great-circle km from each point's predecessor, the model's haversine formula."""
+def _haversine_steps(lat: F64, lon: F64) -> F64:
+    """Great-circle km from each point to the next (n - 1 values), the model's formula."""
     cos_lat = np.cos(np.radians(lat))
-    a = np.sin(np.radians(lat - shift(lat, 0.0)) / 2) ** 2 + shift(cos_lat, 1.0) * cos_lat * (
-        np.sin(np.radians(lon - shift(lon, 0.0)) / 2) ** 2
-    )
+    a = np.sin(np.radians(lat[1:] - lat[:-1]) / 2) ** 2
+    a += cos_lat[:-1] * cos_lat[1:] * np.sin(np.radians(lon[1:] - lon[:-1]) / 2) ** 2
     return np.asarray(2 * _EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(a))), dtype=np.float64)
