@@ -401,3 +401,23 @@ def test_postgres_index_builders_give_the_ddl_indexes_and_primary_key(
         "fact_flight_history_callsign_idx",
     }
     assert ("raw_telemetry_pkey", "p") in constraints
+
+
+@pytest.mark.postgres
+def test_postgres_replaced_tables_are_dropped_also_after_a_crash_before_the_drop(
+    pg_url: str,
+) -> None:
+    target = open_target(pg_url, retry=NO_WAIT)
+    try:
+        target.replace_tables({"fact_flight_history": flights(10)})
+        # What a crash between the swap's commit and the drop leaves behind.
+        raw_execute(pg_url, "CREATE TABLE fact_flight_history__retired (junk INTEGER)")
+        target.replace_tables({"fact_flight_history": flights(20, offset=100)})
+        target.replace_tables({"fact_flight_history": flights(30, offset=200)})
+        rows = rows_of(target, "fact_flight_history", "flight_id")
+        assert [r["flight_id"] for r in rows] == flights(30, offset=200)["flight_id"].to_pylist()
+    finally:
+        target.close()
+    names = pg_tables(pg_url)
+    assert not {n for n in names if "retired" in n or "staging" in n}
+    assert {"fact_flight_history_pkey", "fact_flight_history_callsign_idx"} <= names

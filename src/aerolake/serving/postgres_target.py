@@ -5,9 +5,10 @@ Bulk loads stream Arrow record batches, encoded as PostgreSQL's binary COPY form
 A full load builds each ``<table>__staging`` (COPY FREEZE) on its own connection, in
 parallel, and commits it, then builds the primary key and indexes of all of them, several at
 once on further connections; readers never use staging names. One short
-transaction on the main connection then applies partition replacements, drops the live tables,
-renames the staging ones and writes the watermarks: readers block on the lock for that instant
-and then see the new tables. psycopg is imported here only.
+transaction on the main connection then applies partition replacements, renames the live
+tables aside and the staging ones in, and writes the watermarks: readers block on the lock for
+that instant (catalog updates only) and then see the new tables; the replaced tables are
+dropped after the commit. psycopg is imported here only.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ class PostgresTarget(SqlTarget):
         :attr:`index_builders` at a time on further connections, each as soon as its table is
         loaded (0: after the COPY, in the same transaction, one after the other). Readers never
         look at staging names, so committing them early is invisible; the swap transaction
-        then only drops, renames and writes watermarks. A staging table left by a failure or a
+        then only renames and writes watermarks. A staging table left by a failure or a
         crash is dropped first by the next load of that table.
         """
         if not prepared:

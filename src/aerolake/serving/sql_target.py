@@ -4,8 +4,9 @@ Contracts, for every adapter:
 
 - ``replace_tables`` is atomic across all the tables it is given and the watermarks. PostgreSQL
   first builds and commits each ``<table>__staging`` (COPY, indexes) on its own connection, in
-  parallel; one transaction then drops the live tables, renames the staging ones and upserts
-  the watermarks. DuckDB does drop + create + insert in that one transaction (MVCC). A reader sees
+  parallel; one transaction then renames the live tables ``<table>__retired``, renames the
+  staging ones to the live names and upserts the watermarks; the retired tables are dropped
+  after the commit (deleting their files does not hold readers up). DuckDB does drop + create + insert in that one transaction (MVCC). A reader sees
   the old tables or the new ones, never a missing, empty or half-loaded one. Idempotent.
 - ``replace_partitions`` deletes the rows whose key column is in ``keys`` and inserts ``data``,
   with the watermark, in one transaction. Idempotent.
@@ -19,7 +20,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 import pyarrow as pa
@@ -37,6 +38,9 @@ from aerolake.serving.ddl import (
     quote,
 )
 from aerolake.settings import redact_url
+
+#: Suffix a replaced live table carries between the swap's commit and its drop.
+RETIRED_SUFFIX = "__retired"
 
 
 class SqlTarget:
@@ -161,6 +165,16 @@ class SqlTarget:
                     for spec, _ in prepared:
                         self._swap_in(spec)
                 self._write_watermarks(watermark)
+            if self.staging_suffix and prepared:
+                with self._timed("drop replaced tables (after commit)"):
+                    self._drop_retired([spec for spec, _ in prepared])
+
+    def _drop_retired(self, specs: Sequence[TableSpec]) -> None:
+        """Drop the tables a committed load replaced. Best effort: the data is already served,
+        and a table left here is dropped by the next load of its name."""
+        with suppress(*self._driver_errors):
+            for spec in specs:
+                self._execute(f"DROP TABLE IF EXISTS {quote(spec.name + RETIRED_SUFFIX)}")
 
     @staticmethod
     def _partition_keys(
@@ -244,9 +258,21 @@ class SqlTarget:
                     self._create_if_missing(TABLES[name])
 
     def _swap_in(self, spec: TableSpec) -> None:
-        """Replace the live table by its staging twin, renaming indexes to the DDL's names."""
+        """Replace the live table by its staging twin, renaming indexes to the DDL's names.
+
+        The live table is renamed ``<table>__retired`` rather than dropped: deleting its files
+        at commit would hold readers on the lock for longer. :meth:`_drop_retired` drops it
+        after the commit (or the next load, after a crash in between).
+        """
         staging = spec.name + self.staging_suffix
-        self._execute(f"DROP TABLE IF EXISTS {quote(spec.name)}")
+        retired = spec.name + RETIRED_SUFFIX
+        self._execute(f"DROP TABLE IF EXISTS {quote(retired)}")
+        self._execute(f"ALTER TABLE IF EXISTS {quote(spec.name)} RENAME TO {quote(retired)}")
+        for live in [spec.name + "_pkey", *(i.name for i in spec.indexes)]:
+            # Renaming the primary key's index renames its constraint too.
+            self._execute(
+                f"ALTER INDEX IF EXISTS {quote(live)} RENAME TO {quote(live + RETIRED_SUFFIX)}"
+            )
         self._execute(f"ALTER TABLE {quote(staging)} RENAME TO {quote(spec.name)}")
         self._execute(
             f"ALTER TABLE {quote(spec.name)} RENAME CONSTRAINT {quote(staging + '_pkey')}"
