@@ -173,9 +173,13 @@ class PostgresTarget(SqlTarget):
                     ]
 
                 loads = [loaders.submit(load, spec, data) for spec, data in prepared]
-                for index_builds in [loaded.result() for loaded in loads]:
-                    for built in index_builds:
-                        built.result()
+                try:
+                    for index_builds in [loaded.result() for loaded in loads]:
+                        for built in index_builds:
+                            built.result()
+                except BaseException:
+                    builders.shutdown(cancel_futures=True)  # the load fails: build no more
+                    raise
             if self.index_builders:
                 for spec, _ in prepared:  # instant: the unique index exists, NOT NULL holds
                     pkey = quote(spec.name + self.staging_suffix + "_pkey")
