@@ -2,7 +2,9 @@
 
 Generates about ``--rows`` state vectors with the simulator (a day of traffic over India with a
 fleet sized to reach N, written as hourly OpenSky Parquet files, cached under benchmarks/out/),
-then times each step in its own process so that peak RSS is per step:
+then times each step in its own process so that peak RSS is per step (wall and CPU seconds,
+and the 1-minute load average at the end of the step, since other work on the machine skews
+wall times):
 
 - ingest: files -> bronze;
 - silver: bronze -> validated, enriched, sorted silver;
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -31,6 +34,12 @@ ROWS_PER_AIRCRAFT_DAY = 4_400  # measured: 600 aircraft x 24 h ~ 2.65M states
 
 def peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def generate(rows: int) -> Path:
@@ -72,12 +81,15 @@ def run_step(step: str, lake_dir: Path, files: Path) -> dict[str, float]:
     lake = Lake.open(str(lake_dir))
     settings = load_settings(data_dir=lake_dir.parent)
     started = time.perf_counter()
+    cpu = cpu_seconds()
+    extra: dict[str, float] = {}
     if step == "ingest":
         rows = ingest(lake, [files]).rows
     elif step == "silver":
         rows = build_silver(lake, RegionFilter(PRESETS["india"])).rows_in
     elif step == "gold":
         rows = merge_gold(lake).rows
+        extra["merge_seconds"] = time.perf_counter() - started
         build_flights(lake, settings=settings)
     elif step == "baseline":
         sys.path.insert(0, str(HERE))
@@ -87,11 +99,19 @@ def run_step(step: str, lake_dir: Path, files: Path) -> dict[str, float]:
 
         silver = pl.read_parquet(lake.files("silver/state_vectors"))
         started = time.perf_counter()
+        cpu = cpu_seconds()
         rows = silver.height
         polars_segment(silver)
     else:
         raise SystemExit(f"unknown step {step}")
-    return {"seconds": time.perf_counter() - started, "rows": rows, "rss_gb": peak_rss_gb()}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": cpu_seconds() - cpu,
+        "rows": rows,
+        "rss_gb": peak_rss_gb(),
+        "load": os.getloadavg()[0],
+        **extra,
+    }
 
 
 def main() -> None:
@@ -141,9 +161,17 @@ def main() -> None:
         r = results[step]
         print(
             f"{step:9s} {r['rows']:>12,.0f} rows  {r['seconds']:7.2f} s  "
-            f"{r['rows'] / r['seconds']:>12,.0f} rows/s  peak RSS {r['rss_gb']:.2f} GB",
+            f"{r['rows'] / r['seconds']:>12,.0f} rows/s  CPU {r['cpu_seconds']:6.2f} s  "
+            f"peak RSS {r['rss_gb']:.2f} GB  load {r['load']:.2f}",
             flush=True,
         )
+        if "merge_seconds" in r:
+            flights_s = r["seconds"] - r["merge_seconds"]
+            print(
+                f"          merge {r['merge_seconds']:.2f} s, flights {flights_s:.2f} s "
+                f"({r['rows'] / flights_s:,.0f} rows/s)",
+                flush=True,
+            )
     gold = results["gold"]
     if "baseline" not in results:
         print(
