@@ -3,7 +3,8 @@
 1. Throughput on the memory bus: ``--states`` simulated state vectors (history mode, a fleet of
    ``--fleet`` aircraft over India, in time order) are encoded to the raw contract and put on
    ``aerolake.states.raw``; one consumer polls micro-batches of ``--batch`` messages, runs
-   ``Processor.process``, publishes the enriched rows to ``aerolake.states.enriched`` and commits.
+   ``Processor.process`` (one processor per partition, as the runner does), publishes the
+   enriched rows to ``aerolake.states.enriched`` and commits.
    The process is pinned to one core (``--core``). Reported: states/s through ``process`` alone
    and through the whole loop (poll + process + encode + publish + commit; the lake sink is not
    part of it), CPU time and wall time, with the load average at the time.
@@ -34,7 +35,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
@@ -47,7 +49,7 @@ from aerolake.errors import BusError
 from aerolake.refdata.airports import load_airports
 from aerolake.refdata.regions import PRESETS
 from aerolake.sources.simulator import SimulatorConfig, SimulatorLive, simulate_history_hours
-from aerolake.stream.bus import ENRICHED, RAW, Bus, next_offsets, open_bus
+from aerolake.stream.bus import ENRICHED, RAW, Bus, Message, TopicPartition, next_offsets, open_bus
 from aerolake.stream.memory_bus import MemoryBus
 from aerolake.stream.messages import encode_batch
 from aerolake.stream.processor import Processor
@@ -85,29 +87,44 @@ def history_messages(states: int, fleet: int) -> list[tuple[bytes, bytes]]:
 
 
 class Loop:
-    """Poll -> process -> publish enriched -> commit, with time spent in ``process`` counted."""
+    """Poll -> process -> publish enriched -> commit, with time spent in ``process`` counted.
 
-    def __init__(self, bus: Bus, processor: Processor, batch: int) -> None:
+    One :class:`Processor` per partition, as the runner keeps them: aircraft state follows its
+    partition, and one partition's aircraft time never evicts another's aircraft."""
+
+    def __init__(self, bus: Bus, make_processor: Callable[[], Processor], batch: int) -> None:
         self.consumer = bus.consumer([RAW])
         self.producer = bus.producer()
-        self.processor = processor
+        self.make_processor = make_processor
+        self.processors: dict[TopicPartition, Processor] = {}
         self.batch = batch
         self.process_cpu = 0.0
         self.process_wall = 0.0
         self.states = 0
+        self.enriched = 0
+        self.deadletters: Counter[str] = Counter()
         self.latencies: list[float] = []
 
     def step(self, timeout_s: float, measure_latency: bool = False) -> int:
         messages = self.consumer.poll_batch(self.batch, timeout_s)
         if not messages:
             return 0
-        cpu, wall = time.process_time(), time.perf_counter()
-        result = self.processor.process(messages, dt.datetime.now(dt.UTC))
-        self.process_cpu += time.process_time() - cpu
-        self.process_wall += time.perf_counter() - wall
+        by_tp: dict[TopicPartition, list[Message]] = {}
+        for m in messages:
+            by_tp.setdefault((m.topic, m.partition), []).append(m)
         send = self.producer.send
-        for key, value in encode_batch(result.enriched):
-            send(ENRICHED, key, value)
+        for tp, piece in by_tp.items():
+            processor = self.processors.get(tp)
+            if processor is None:
+                processor = self.processors[tp] = self.make_processor()
+            cpu, wall = time.process_time(), time.perf_counter()
+            result = processor.process(piece, dt.datetime.now(dt.UTC))
+            self.process_cpu += time.process_time() - cpu
+            self.process_wall += time.perf_counter() - wall
+            for key, value in encode_batch(result.enriched):
+                send(ENRICHED, key, value)
+            self.enriched += result.enriched.num_rows
+            self.deadletters.update(d.reason for d in result.deadletters)
         self.producer.flush()
         if measure_latency:
             out = time.time()
@@ -128,7 +145,8 @@ def throughput(
     """Fill ``RAW`` with ``messages``, drain it through a Loop; print and return states/s
     (CPU time) through ``process`` and through the whole loop."""
     bus.ensure_topics([RAW, ENRICHED])
-    loop = Loop(bus, Processor(airports=load_airports()), batch)
+    airports = load_airports()
+    loop = Loop(bus, lambda: Processor(airports=airports), batch)
     producer = bus.producer()
     started = time.perf_counter()
     for key, value in messages:
@@ -149,8 +167,7 @@ def throughput(
         f"whole loop {loop.states / cpu:,.0f} states/s CPU ({loop.states / wall:,.0f}/s wall); "
         f"{load()}"
     )
-    stats = loop.processor.stats
-    print(f"{name}: enriched {stats.enriched:,}, dead letters {dict(stats.deadletters)}")
+    print(f"{name}: enriched {loop.enriched:,}, dead letters {dict(loop.deadletters)}")
     loop.consumer.close()
     return rate, loop.states / cpu
 
@@ -279,7 +296,8 @@ def latency(bus: Bus, aircraft: int, seconds: float, batch: int) -> None:
         polls.append(encode_batch(snapshot.slice(0, aircraft)))
     heard = len(polls[0])
     bus.ensure_topics([RAW, ENRICHED])
-    loop = Loop(bus, Processor(airports=load_airports()), batch)
+    airports = load_airports()
+    loop = Loop(bus, lambda: Processor(airports=airports), batch)
     loop.step(0.1)  # join the group before the clock starts
     slices = 50  # each 5 s period is sent in slices of 100 ms
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aerolake.stream.store import ActiveStates, FleetStore
+from aerolake.stream.store import ActiveStates, Evicted, FleetStore
 from aerolake.stream.tracker import TRAIL_POINTS, AircraftState, Point, track, track_run
 
 T0 = 1_709_532_000
@@ -72,7 +72,8 @@ def test_evicted_aircraft_stay_dormant_for_the_gap_then_their_slot_is_reused() -
     slots, _ = store.slots(codes("800004", "800005"))
     store.put(slots, [state_of("800004", T0), state_of("800005", T0 + 400)])
     evicted = store.evict(T0 + 420, after_s=300, gap_s=600)
-    assert [s.icao24 for s in evicted] == ["800004"]
+    gone = state_of("800004", T0)
+    assert evicted == [Evicted("800004", gone.last_seen, gone.flight_id)]
     assert set(ActiveStates(store)) == {"800005"}
     back, has = store.slots(codes("800004"))  # within the gap: the same state resumes
     assert has.all() and back[0] == slots[0]

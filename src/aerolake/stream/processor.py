@@ -37,8 +37,8 @@ from aerolake.stream.bus import Message
 from aerolake.stream.fleet import EVENT_COLUMNS, PHASES, FleetTracked, track_fleet
 from aerolake.stream.messages import DeadLetter, decode_batch
 from aerolake.stream.schema import ENRICHED_SCHEMA
-from aerolake.stream.store import ActiveStates, FleetStore
-from aerolake.stream.tracker import EVICT_AFTER_S, GAP_S, AircraftState, Alert
+from aerolake.stream.store import ActiveStates, Evicted, FleetStore
+from aerolake.stream.tracker import EVICT_AFTER_S, GAP_S, Alert
 from aerolake.validate import MIN_TIME, Rules, validate
 
 FALLBACK_SOURCE: Final[str] = "simulator-fallback"
@@ -53,7 +53,7 @@ class ProcessResult:
     deadletters: list[DeadLetter]
     alerts: list[Alert]
     updated: pa.Array  # icao24 (string) of the aircraft this batch tracked, sorted
-    evicted: list[AircraftState]  # aircraft to drop from the live map
+    evicted: list[Evicted]  # aircraft to drop from the live map
 
 
 @dataclass
@@ -235,7 +235,7 @@ class Processor:
             codes[rows[hit]] = self._airport_codes[index[hit]]
         return pa.array(codes, pa.string())
 
-    def _evict(self, latest_time: int | None, now: dt.datetime) -> list[AircraftState]:
+    def _evict(self, latest_time: int | None, now: dt.datetime) -> list[Evicted]:
         """Evict on aircraft time; keep evicted states aside for the gap so flights resume.
 
         The watermark never passes ``now`` + 60 s: one vector from the future (validation

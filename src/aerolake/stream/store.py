@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import repeat
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -75,6 +75,17 @@ _new_state: Final = functools.partial(tuple.__new__, AircraftState)
 _new_point: Final = functools.partial(tuple.__new__, TrailPoint)
 
 Columns = dict[str, npt.NDArray[Any]]
+
+
+class Evicted(NamedTuple):
+    """An aircraft dropped from tracking: what the live map needs to remove it."""
+
+    icao24: str
+    last_seen: int  # aircraft unix s
+    flight_id: str
+
+
+_new_evicted: Final = functools.partial(tuple.__new__, Evicted)
 
 
 def python_values(kind: Kind, values: npt.NDArray[Any]) -> list[Any]:
@@ -245,15 +256,26 @@ class FleetStore:
 
     # Eviction -------------------------------------------------------------------------------
 
-    def evict(self, mark: int, after_s: int, gap_s: int) -> list[AircraftState]:
+    def evict(self, mark: int, after_s: int, gap_s: int) -> list[Evicted]:
         """Deactivate aircraft last seen more than ``after_s`` before ``mark`` (aircraft time)
-        and return their states; forget dormant ones past ``gap_s`` (their slots are reused)."""
+        and return them (no state objects: a replay can evict thousands at once); forget
+        dormant ones past ``gap_s`` (their slots are reused)."""
         size = self._size
         last_seen = self.cols["last_seen"][:size]
         active = self.active[:size]
         used = self.code[:size] >= 0
         out = np.flatnonzero(active & (mark - last_seen > after_s))
-        evicted = self.states(out) if len(out) else []
+        evicted = list(
+            map(
+                _new_evicted,
+                zip(
+                    self.cols["icao24"][out].tolist(),
+                    last_seen[out].tolist(),
+                    self.cols["flight_id"][out].tolist(),
+                    strict=True,
+                ),
+            )
+        )
         self.active[out] = False
         gone = np.flatnonzero(used & ~self.active[:size] & (mark - last_seen > gap_s))
         if len(gone):
