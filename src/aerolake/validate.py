@@ -188,7 +188,7 @@ def validate(
     valid_idx = np.flatnonzero(reason_idx < 0)
     bad_idx = np.flatnonzero(reason_idx >= 0)
 
-    valid = table.take(pa.array(valid_idx))
+    valid = table if len(bad_idx) == 0 else table.take(pa.array(valid_idx))
     with np.errstate(invalid="ignore"):
         stale = (time[valid_idx] - lastcontact[valid_idx]) > rules.stale_after_s
     valid = valid.append_column(VALID_SCHEMA.field("stale"), pa.array(stale, pa.bool_()))

@@ -13,6 +13,7 @@ lets every part drain, flush and commit.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -82,6 +83,9 @@ def processor_factory(settings: Settings) -> Callable[[], Processor]:
 
     airports = load_airports()
     aircraft = load_aircraft_db(settings.data_dir)
+    # The reference data lives as long as the process: keep it out of every later GC pass.
+    gc.collect()
+    gc.freeze()
     return lambda: Processor(aircraft=aircraft, airports=airports)
 
 

@@ -20,6 +20,8 @@ from aerolake.refdata.geo import EARTH_RADIUS_KM, to_unit_xyz
 from aerolake.refdata.regions import BBox
 
 FEET_TO_M: Final[float] = 0.3048
+#: Points from which a nearest-airport query uses every core (below it, threads cost more).
+_PARALLEL_QUERY_MIN: Final[int] = 200_000
 
 AIRPORT_SCHEMA: Final[pa.Schema] = pa.schema(
     [
@@ -89,9 +91,10 @@ class AirportIndex:
             return index, dist
         # Chord length of an arc of max_km; a hair larger so a point exactly at max_km counts.
         bound = 2.0 * np.sin(min(max_km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)) * (1 + 1e-12)
-        chord, found = self._tree.query(
-            to_unit_xyz(lat_a[ok], lon_a[ok]), k=1, distance_upper_bound=bound, workers=-1
-        )
+        points = to_unit_xyz(lat_a[ok], lon_a[ok])
+        # Threads pay off only for large queries (a batch day); a stream batch stays on its core.
+        workers = -1 if len(points) >= _PARALLEL_QUERY_MIN else 1
+        chord, found = self._tree.query(points, k=1, distance_upper_bound=bound, workers=workers)
         hit = np.isfinite(chord)
         sub_index = np.where(hit, found, -1).astype(np.int64)
         sub_dist = np.where(
