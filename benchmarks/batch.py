@@ -68,6 +68,14 @@ def generate(rows: int) -> Path:
     return out
 
 
+def step_env() -> dict[str, str]:
+    """The environment of a step's process: this one's, plus the Arrow allocator the
+    ``aerolake`` command sets for itself (:mod:`aerolake.memory`)."""
+    from aerolake.memory import ARROW_POOL, ARROW_POOL_ENV
+
+    return {ARROW_POOL_ENV: ARROW_POOL, **os.environ}
+
+
 def run_step(step: str, lake_dir: Path, files: Path) -> dict[str, float]:
     """Run one step in this process and return seconds, rows and peak RSS."""
     from aerolake.batch.flights import build_flights
@@ -156,6 +164,7 @@ def main() -> None:
             check=True,
             capture_output=True,
             text=True,
+            env=step_env(),
         )
         results[step] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = results[step]

@@ -8,7 +8,13 @@ bug and keeps its traceback. Commands live in :mod:`.sources`, :mod:`.batch`, :m
 
 from __future__ import annotations
 
+import os
 import sys
+
+from aerolake.memory import ARROW_POOL, ARROW_POOL_ENV
+
+# Before the first pyarrow import (Arrow reads it once): see aerolake.memory.
+os.environ.setdefault(ARROW_POOL_ENV, ARROW_POOL)
 
 from aerolake.cli import batch, demo, live, sources
 from aerolake.cli.app import app, err_console
