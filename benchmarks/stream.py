@@ -169,7 +169,12 @@ def throughput(
     )
     print(f"{name}: enriched {loop.enriched:,}, dead letters {dict(loop.deadletters)}")
     loop.consumer.close()
-    return rate, loop.states / cpu
+    whole = loop.states / cpu
+    # A Kafka producer holds its callbacks in a reference cycle: free both producers now, or
+    # librdkafka keeps reconnecting (and logging) after the benchmark's broker has stopped.
+    del loop, producer
+    gc.collect()
+    return rate, whole
 
 
 # --- naive baseline ------------------------------------------------------------------------------
