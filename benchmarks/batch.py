@@ -69,11 +69,11 @@ def generate(rows: int) -> Path:
 
 
 def step_env() -> dict[str, str]:
-    """The environment of a step's process: this one's, plus the Arrow allocator the
+    """The environment of a step's process: this one's, plus the allocator settings the
     ``aerolake`` command sets for itself (:mod:`aerolake.memory`)."""
-    from aerolake.memory import ARROW_POOL, ARROW_POOL_ENV
+    from aerolake.memory import allocator_env
 
-    return {ARROW_POOL_ENV: ARROW_POOL, **os.environ}
+    return {**allocator_env(), **os.environ}
 
 
 def run_step(step: str, lake_dir: Path, files: Path) -> dict[str, float]:

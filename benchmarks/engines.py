@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 
-from aerolake.memory import ARROW_POOL, ARROW_POOL_ENV
+from aerolake.memory import PURGE_DELAY_ENV, PURGE_DELAY_MS
 
-os.environ.setdefault(ARROW_POOL_ENV, ARROW_POOL)  # as the aerolake command, before pyarrow
+os.environ.setdefault(PURGE_DELAY_ENV, PURGE_DELAY_MS)  # as the aerolake command
 
 import argparse
 import datetime as dt

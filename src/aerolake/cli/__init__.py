@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
-from aerolake.memory import ARROW_POOL, ARROW_POOL_ENV
+from aerolake.memory import PURGE_DELAY_ENV, PURGE_DELAY_MS
 
-# Before the first pyarrow import (Arrow reads it once): see aerolake.memory.
-os.environ.setdefault(ARROW_POOL_ENV, ARROW_POOL)
+# Before the first pyarrow import (the allocator reads it once): see aerolake.memory.
+os.environ.setdefault(PURGE_DELAY_ENV, PURGE_DELAY_MS)
 
 from aerolake.cli import batch, demo, live, sources
 from aerolake.cli.app import app, err_console
