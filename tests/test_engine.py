@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -91,6 +92,21 @@ def test_duckdb_registers_arrow_and_hive_parquet(tmp_path: Path) -> None:
             engine.register("silver", [])
         with pytest.raises(ValueError):
             engine.register("bad name", pa.table({"x": [1]}))
+    finally:
+        engine.close()
+
+
+def test_duckdb_query_sees_its_inputs_only_while_it_runs() -> None:
+    from aerolake.analytics.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine(threads=1)
+    try:
+        engine.register("points", pa.table({"x": [100]}))  # an earlier view of the same name
+        out = engine.query("SELECT SUM(x) AS s FROM points", {"points": pa.table({"x": [1, 2]})})
+        assert out.column("s").to_pylist() == [3]
+        con = engine._con
+        with pytest.raises(duckdb.CatalogException):
+            con.sql("SELECT * FROM points").fetchall()
     finally:
         engine.close()
 

@@ -111,6 +111,18 @@ class DuckDBEngine:
                 "(for S3: AEROLAKE_S3_ENDPOINT, credentials, network) and retry."
             ) from exc
 
+    def query(self, sql: str, inputs: Mapping[str, pa.Table]) -> pa.Table:
+        """``sql`` (DuckDB dialect) over ``inputs``, Arrow tables visible to this query only
+        (they replace views of the same names, which are gone afterwards)."""
+        for name, table in inputs.items():
+            self.register(name, table)
+        try:
+            return self._con.sql(sql).to_arrow_table()
+        finally:
+            for name in inputs:
+                self._con.unregister(name)
+                self._arrow.pop(name, None)
+
     def close(self) -> None:
         self._con.close()
         self._arrow.clear()

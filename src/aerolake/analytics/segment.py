@@ -26,8 +26,8 @@ Rules and their defaults (:class:`SegmentationRules`):
 - **stale** rows (OpenSky repeating an old position) are ignored.
 
 Engines: Spark (and any engine) runs the whole model. On DuckDB the points -> per-interval
-part runs as a numpy kernel (:mod:`~aerolake.analytics.segment_kernel`, several times faster
-than the window passes and range joins of the SQL) and DuckDB runs the rest of the model on its
+part runs as a numpy kernel (:mod:`~aerolake.analytics.segment_kernel`, about half the CPU time
+of the SQL's window passes and range joins) and DuckDB runs the rest of the model on its
 result; ``tests/test_segment_kernel.py`` keeps the two paths identical.
 
 Incremental runs: a flight is owned by the window holding its first point. With ``window`` set,
@@ -38,15 +38,17 @@ lies in ``[from, to)`` are returned, identical to those of a full run as long as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Final, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from aerolake.analytics.duckdb_engine import DuckDBEngine
 from aerolake.analytics.engine import Engine
 from aerolake.analytics.flights_schema import FLIGHT_SCHEMA
 from aerolake.analytics.segment_run import run_kernel
@@ -152,9 +154,9 @@ def segment(
 
     On Spark (or with ``kernel=False``) the whole SQL model runs on ``engine``, which gets the
     views ``silver`` and ``airports`` (replacing earlier ones); on DuckDB the kernel path runs
-    (module docstring) and the engine is left untouched. ``parts`` (1-16) runs once per group of
-    aircraft (by the last hex digit of icao24), each reading the input again, which bounds
-    memory: the kernel path peaks at about 0.26 GB per million rows of a part.
+    (module docstring) on the engine, which keeps no views of it. ``parts`` (1-16) runs once
+    per group of aircraft (by the last hex digit of icao24), each reading the input again, which
+    bounds memory: the kernel path peaks at about 0.26 GB per million rows of a part.
     Deterministic: the same input in any row order, in any number of parts, gives the same
     table, sorted by (icao24, first_seen).
     """
@@ -162,19 +164,16 @@ def segment(
         raise ValueError(f"parts must be between 1 and {len(_HEX_DIGITS)}, got {parts}")
     if not isinstance(silver, pa.Table | ds.Dataset) and not list(silver):
         silver = SILVER_SCHEMA.empty_table()
-    groups = [_HEX_DIGITS[i::parts] for i in range(parts)]
-    if _is_duckdb(engine) and kernel:
-        segments = pa.concat_tables(
-            run_kernel(silver, model_params(rules, window, data_source, digits))
-            for digits in groups
-        )
+    run: Callable[[dict[str, object]], pa.Table]
+    if kernel and isinstance(engine, DuckDBEngine):
+        run = partial(run_kernel, engine, silver)
     else:
         engine.register("silver", silver)
         engine.register("airports", load_airports().table())
-        segments = pa.concat_tables(
-            engine.run("flight_segments", model_params(rules, window, data_source, digits))
-            for digits in groups
-        )
+        run = partial(engine.run, "flight_segments")
+    segments = pa.concat_tables(
+        run(model_params(rules, window, data_source, _HEX_DIGITS[i::parts])) for i in range(parts)
+    )
     if parts > 1:
         segments = segments.sort_by([("icao24", "ascending"), ("first_seen", "ascending")])
     kind = segments.column("segment_kind")
@@ -186,12 +185,6 @@ def segment(
         ground_only=int(pc.sum(ground).as_py() or 0),
         ground_only_points=int(pc.sum(segments.column("points").filter(ground)).as_py() or 0),
     )
-
-
-def _is_duckdb(engine: Engine) -> bool:
-    from aerolake.analytics.duckdb_engine import DuckDBEngine
-
-    return isinstance(engine, DuckDBEngine)
 
 
 def segment_flights(

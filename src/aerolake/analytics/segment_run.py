@@ -4,7 +4,8 @@
 returns. The numpy kernel (:mod:`~aerolake.analytics.segment_kernel`) cuts the points into
 segments, computes the ``track`` columns and labels every point with its segment; an
 in-process DuckDB then runs the model's own ``stats`` aggregates as a GROUP BY on those labels
-and the model's text from ``segments`` on (airports, output columns). So every aggregate and
+and the model's text from ``segments`` on (airports, output columns), on the engine's
+connection (its threads and memory limit). So every aggregate and
 output rule has a single source, the SQL model. Reads Parquet paths or a pyarrow dataset with
 column projection and the time / stale filters pushed down.
 """
@@ -12,16 +13,15 @@ column projection and the time / stale filters pushed down.
 from __future__ import annotations
 
 import glob
-import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from aerolake.analytics.duckdb_engine import DuckDBEngine
 from aerolake.analytics.engine import load_model, render_sql
 from aerolake.analytics.segment_kernel import COLUMNS, track_segments
 from aerolake.errors import LakeError
@@ -48,12 +48,14 @@ _FORMAT: Final = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(diction
 
 
 def run_kernel(
+    engine: DuckDBEngine,
     silver: pa.Table | ds.Dataset | Sequence[str],
     params: Mapping[str, object],
     threads: int | None = None,
 ) -> pa.Table:
     """``flight_segments`` for ``params`` (see :func:`aerolake.analytics.segment.model_params`)
-    over ``silver``, on ``threads`` threads (default: one per core)."""
+    over ``silver``: the kernel on ``threads`` threads (default: one per core), then
+    ``engine``."""
     points = read_points(silver, params)
     sql = render_sql(load_model("flight_segments").sql, params)
     stats = _STATS.search(sql)
@@ -61,7 +63,7 @@ def run_kernel(
         raise ValueError("flight_segments.sql lost the stats / segments CTEs the kernel reuses")
     if points.num_rows == 0:
         # Nothing to cut: the whole model over no rows gives the empty result.
-        return _run(sql, {"silver": SILVER_SCHEMA.empty_table()}, threads)
+        return _run(engine, sql, {"silver": SILVER_SCHEMA.empty_table()})
     track, labels = track_segments(
         points,
         gap_s=int(str(params["gap_s"])),
@@ -77,23 +79,12 @@ def run_kernel(
         + sql[sql.index(_TAIL) :]
     )
     inputs = {"points": points.append_column("segment", pa.array(labels)), "track": track}
-    return _run(query, inputs, threads)
+    return _run(engine, query, inputs)
 
 
-def _run(query: str, inputs: Mapping[str, pa.Table], threads: int | None) -> pa.Table:
-    """``query`` on a private in-memory DuckDB (UTC) over ``inputs`` and the airports."""
-    con = duckdb.connect(
-        ":memory:",
-        config={"threads": threads or os.cpu_count() or 1, "preserve_insertion_order": False},
-    )
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        for name, table in inputs.items():
-            con.register(name, table)
-        con.register("airports", load_airports().table())
-        return con.sql(query).to_arrow_table()
-    finally:
-        con.close()
+def _run(engine: DuckDBEngine, query: str, inputs: Mapping[str, pa.Table]) -> pa.Table:
+    """``query`` on ``engine`` over ``inputs`` and the airports."""
+    return engine.query(query, {**inputs, "airports": load_airports().table()})
 
 
 def read_points(
