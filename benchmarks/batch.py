@@ -71,9 +71,9 @@ def generate(rows: int) -> Path:
 def step_env() -> dict[str, str]:
     """The environment of a step's process: this one's, plus the allocator settings the
     ``aerolake`` command sets for itself (:mod:`aerolake.memory`)."""
-    from aerolake.memory import allocator_env
+    from aerolake.memory import PURGE_DELAY_ENV, PURGE_DELAY_MS
 
-    return {**allocator_env(), **os.environ}
+    return {PURGE_DELAY_ENV: PURGE_DELAY_MS, **os.environ}
 
 
 def run_step(step: str, lake_dir: Path, files: Path) -> dict[str, float]:

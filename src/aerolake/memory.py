@@ -21,8 +21,3 @@ from typing import Final
 PURGE_DELAY_ENV: Final[str] = "MIMALLOC_PURGE_DELAY"
 #: aerolake's choice, in ms.
 PURGE_DELAY_MS: Final[str] = "1000"
-
-
-def allocator_env() -> dict[str, str]:
-    """The allocator variables aerolake's processes run with (set them before pyarrow loads)."""
-    return {PURGE_DELAY_ENV: PURGE_DELAY_MS}
