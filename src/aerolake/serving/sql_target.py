@@ -6,8 +6,9 @@ Contracts, for every adapter:
   first builds and commits each ``<table>__staging`` (COPY, indexes) on its own connection, in
   parallel; one transaction then renames the live tables ``<table>__retired``, renames the
   staging ones to the live names and upserts the watermarks; the retired tables are dropped
-  after the commit (deleting their files does not hold readers up). DuckDB does drop + create + insert in that one transaction (MVCC). A reader sees
-  the old tables or the new ones, never a missing, empty or half-loaded one. Idempotent.
+  after the commit (deleting their files does not hold readers up). DuckDB does drop + create
+  + insert in that one transaction (MVCC). A reader sees the old tables or the new ones, never
+  a missing, empty or half-loaded one. Idempotent.
 - ``replace_partitions`` deletes the rows whose key column is in ``keys`` and inserts ``data``,
   with the watermark, in one transaction. Idempotent.
 - An existing table whose columns differ from its DDL raises :class:`ServingError` before
