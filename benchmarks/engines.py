@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 
-from aerolake.memory import PURGE_DELAY_ENV, PURGE_DELAY_MS
+from aerolake import memory
 
-os.environ.setdefault(PURGE_DELAY_ENV, PURGE_DELAY_MS)  # as the aerolake command
+# Before pyarrow loads, as the aerolake command does (aerolake.memory).
+os.environ.setdefault(memory.ARROW_POOL_ENV, memory.ARROW_POOL)
 
 import argparse
 import datetime as dt
@@ -149,6 +150,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1M rows only")
     parser.add_argument("--spark-memory", default="6g", help="Spark driver memory (local mode)")
     args = parser.parse_args()
+    memory.configure()
     sizes = [1_000_000] if args.quick else args.rows
     print(f"cores: {os.cpu_count()}; DuckDB threads=2, Spark local[2]")
     for rows in sizes:

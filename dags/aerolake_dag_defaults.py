@@ -45,7 +45,10 @@ def dag_args() -> dict[str, Any]:
 
 
 def settings() -> Settings:
-    """The settings of this worker's environment, read when the task runs (not at parse)."""
+    """The settings of this worker's environment, read when the task runs (not at parse); sets
+    up the task process's allocators as the ``aerolake`` command does (aerolake.memory)."""
+    from aerolake import memory
     from aerolake.settings import load_settings
 
+    memory.configure()
     return load_settings()

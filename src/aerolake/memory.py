@@ -1,23 +1,67 @@
-"""How Arrow's allocator behaves in aerolake's processes.
+"""How aerolake's processes allocate memory: :func:`configure`, called once, early.
 
-Arrow's default pool in the PyPI wheels is mimalloc, which by default hands freed memory back to
-the operating system 10 ms after it is freed. The batch layer allocates and frees arrays of tens
-of millions of rows one after another, so each new array page-faulted its memory in again and
-the kernel spent about as long zeroing pages as aerolake spent computing. A purge delay of one
-second lets the next array reuse those pages; measured on 10M rows in fresh processes (stop 9):
-silver 22.2 s -> 20.7 s, flight segmentation 4.5-5.5 s -> 4.0 s. (jemalloc made segmentation
-faster still, 3.4 s, but silver slower, 25 s: worse for the pipeline as a whole.)
+The batch layer allocates and frees arrays of tens of millions of rows one after another. Each
+allocator that hands such blocks straight back to the operating system makes the next array
+fault its pages in again, and the kernel then spends as long zeroing pages as aerolake spends
+computing. Measured on 10M rows, flight segmentation in fresh processes (stop 10, same lake,
+three runs each): Arrow's default mimalloc 5.3-6.5 s (of which ~6 CPU-s in the kernel, even
+with a 1 s purge delay: it unmaps large blocks at once), jemalloc 3.3-4.4 s, the system
+allocator 3.3-4.2 s, the system allocator with the glibc settings below 3.1-3.6 s; silver was
+as fast with it as with mimalloc (20.0 s vs 19.9 s; jemalloc 22.8 s).
 
-The ``aerolake`` command sets ``MIMALLOC_PURGE_DELAY`` unless it is already set. mimalloc reads
-it once, when pyarrow is first imported, so other hosts (Airflow workers) set it in their
-environment.
+So :func:`configure` makes Arrow use the system allocator (glibc) and tells glibc to serve large
+blocks from its heap instead of fresh ``mmap`` regions (``M_MMAP_MAX = 0``) and to keep up to
+:data:`KEEP_FREE_BYTES` of freed memory for reuse instead of returning it at once
+(``M_TRIM_THRESHOLD``). A long-running process therefore keeps up to that much freed memory.
+Settings the user made win: ``ARROW_DEFAULT_MEMORY_POOL`` leaves Arrow's pool alone,
+``MALLOC_MMAP_MAX_`` / ``MALLOC_TRIM_THRESHOLD_`` (glibc's own variables) leave glibc alone.
+Elsewhere than Linux with glibc only the Arrow pool is set.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import sys
 from typing import Final
 
-#: mimalloc's option: milliseconds before freed memory is returned to the OS.
-PURGE_DELAY_ENV: Final[str] = "MIMALLOC_PURGE_DELAY"
-#: aerolake's choice, in ms.
-PURGE_DELAY_MS: Final[str] = "1000"
+#: Arrow's variable naming its default pool; set by the user, aerolake leaves the pool alone.
+ARROW_POOL_ENV: Final[str] = "ARROW_DEFAULT_MEMORY_POOL"
+#: aerolake's choice: glibc's allocator.
+ARROW_POOL: Final[str] = "system"
+#: glibc's variables for the two settings; set by the user, aerolake leaves glibc alone.
+GLIBC_ENV: Final[tuple[str, ...]] = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
+#: Freed memory glibc keeps at the top of its heap for reuse (bytes).
+KEEP_FREE_BYTES: Final[int] = 1 << 30
+# mallopt parameters (malloc.h).
+_M_TRIM_THRESHOLD: Final[int] = -1
+_M_MMAP_MAX: Final[int] = -4
+
+
+def configure() -> None:
+    """Arrow on the system allocator and glibc keeping large freed blocks (module docstring).
+
+    Call before pyarrow is first imported: Arrow's C++ code (Parquet reader, dataset scanner)
+    reads ``ARROW_DEFAULT_MEMORY_POOL`` once, on its first allocation, and only Python-level
+    allocations follow a later ``pyarrow.set_memory_pool``. Idempotent."""
+    os.environ.setdefault(ARROW_POOL_ENV, ARROW_POOL)
+    if sys.platform.startswith("linux") and not any(name in os.environ for name in GLIBC_ENV):
+        _tune_glibc()
+    import pyarrow as pa
+
+    if os.environ[ARROW_POOL_ENV] == ARROW_POOL:
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _tune_glibc() -> None:
+    name = ctypes.util.find_library("c")
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    if mallopt is None:
+        return
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt(_M_MMAP_MAX, 0)
+    mallopt(_M_TRIM_THRESHOLD, KEEP_FREE_BYTES)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
-from aerolake.memory import PURGE_DELAY_ENV, PURGE_DELAY_MS
+from aerolake import memory
 
-# Before the first pyarrow import (the allocator reads it once): see aerolake.memory.
-os.environ.setdefault(PURGE_DELAY_ENV, PURGE_DELAY_MS)
+# Before anything imports pyarrow: Arrow's C++ code picks its allocator once (aerolake.memory).
+os.environ.setdefault(memory.ARROW_POOL_ENV, memory.ARROW_POOL)
 
 from aerolake.cli import batch, demo, live, sources
 from aerolake.cli.app import app, err_console
@@ -24,6 +24,7 @@ __all__ = ["app", "batch", "demo", "live", "main", "sources"]
 
 
 def main() -> None:
+    memory.configure()
     try:
         app()
     except AerolakeError as exc:
