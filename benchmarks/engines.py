@@ -22,6 +22,7 @@ from aerolake import memory
 
 # Before pyarrow loads, as the aerolake command does (aerolake.memory).
 os.environ.setdefault(memory.ARROW_POOL_ENV, memory.ARROW_POOL)
+os.environ.setdefault(memory.NUMPY_HUGEPAGE_ENV, "0")
 
 import argparse
 import datetime as dt

@@ -322,3 +322,29 @@ def test_open_rejects_unknown_schemes_and_bucketless_urls(tmp_path: Path) -> Non
     local = Lake.open(f"file://{tmp_path}/lake")
     assert local.root == f"{tmp_path}/lake"
     assert local.uri("gold/flights") == f"{tmp_path}/lake/gold/flights"
+
+
+def test_copy_or_link_links_locally_and_copies_when_it_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = pafs.LocalFileSystem()
+    source = tmp_path / "a.parquet"
+    source.write_bytes(b"parquet bytes")
+    lakefs.copy_or_link(local, str(source), str(tmp_path / "linked.parquet"))
+    linked = tmp_path / "linked.parquet"
+    assert linked.read_bytes() == b"parquet bytes"
+    assert linked.stat().st_ino == source.stat().st_ino
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(lakefs.os, "link", no_links)
+    lakefs.copy_or_link(local, str(source), str(tmp_path / "copied.parquet"))
+    copied = tmp_path / "copied.parquet"
+    assert copied.read_bytes() == b"parquet bytes"
+    assert copied.stat().st_ino != source.stat().st_ino
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.parquet",
+        "copied.parquet",
+        "linked.parquet",
+    ]

@@ -91,6 +91,26 @@ def put_atomic(fs: pafs.FileSystem, path: str, data: bytes | pa.Buffer) -> None:
         raise LakeError(f"could not write {path}: {exc}") from exc
 
 
+def copy_or_link(fs: pafs.FileSystem, source: str, target: str) -> None:
+    """Make ``target`` hold ``source``'s bytes: a hard link on a local folder (lake files are
+    never changed in place, :func:`put_atomic` renames over them, so a link is as good as a
+    copy and costs no I/O), else a copy (server-side on S3; also when the folder cannot link).
+    Not atomic on S3; the commit protocol only publishes ``target`` afterwards."""
+    if is_local(fs):
+        parent, _, name = target.rpartition("/")
+        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}"
+        try:
+            os.link(source, tmp)
+            os.replace(tmp, target)
+            return
+        except OSError:  # another device, no hard links there: copy instead
+            delete_quietly(fs, [tmp])
+    try:
+        fs.copy_file(source, target)
+    except OSError as exc:
+        raise LakeError(f"could not copy {source} to {target}: {exc}") from exc
+
+
 def get_bytes(fs: pafs.FileSystem, path: str) -> bytes:
     try:
         with fs.open_input_stream(path) as stream:

@@ -221,7 +221,8 @@ class Lake:
         self, source: str, target: str, partition: Mapping[str, object], file_key: str
     ) -> Manifest | None:
         """Make ``target``'s partition hold byte copies of ``source``'s committed files, as
-        ``file_key``, in one commit (server-side copies on S3). A missing or empty source
+        ``file_key``, in one commit (hard links in a local folder, server-side copies on S3:
+        :func:`~aerolake.lake.fs.copy_or_link`). A missing or empty source
         partition empties the target. Idempotent: files already live are not copied again."""
         part = self.check_partition(target, partition)
         found = self.manifest(source, part)
@@ -242,7 +243,7 @@ class Lake:
                     path = join(dst_dir, entry.name)
                     self._pending.add(path)
                     written.append(path)
-                    self.fs.copy_file(join(src_dir, entry.name), path)
+                    lakefs.copy_or_link(self.fs, join(src_dir, entry.name), path)
                 entries.append(
                     FileEntry(file_key, entry.name, entry.rows, entry.bytes, entry.sha256)
                 )
