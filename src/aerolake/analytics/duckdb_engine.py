@@ -13,7 +13,8 @@ httpfs extension, so :meth:`DuckDBEngine.register` refuses them.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +25,25 @@ from aerolake.errors import LakeError
 
 #: How DuckDB reports an error raised by pyarrow while it scans a registered Arrow object.
 _ARROW_READ_FAILED = "reading the stream registered as"
+
+
+@contextmanager
+def _read_errors(what: str) -> Iterator[None]:
+    """Input that cannot be read (a file gone or corrupt, S3 unreachable) as LakeError."""
+    try:
+        yield
+    except duckdb.IOException as exc:
+        raise LakeError(
+            f"{what} could not read its input: {exc}. Check the registered paths."
+        ) from exc
+    except duckdb.InvalidInputException as exc:
+        # A registered dataset whose filesystem failed (S3 unreachable, a file gone).
+        if _ARROW_READ_FAILED not in str(exc):
+            raise
+        raise LakeError(
+            f"{what} could not read its input: {exc}. Check the lake's storage "
+            "(for S3: AEROLAKE_S3_ENDPOINT, credentials, network) and retry."
+        ) from exc
 
 
 def _quote(text: str) -> str:
@@ -92,36 +112,29 @@ class DuckDBEngine:
 
     def run(self, model: str, params: Mapping[str, object] | None = None) -> pa.Table:
         chain = model_chain(model)
-        try:
+        with _read_errors(f"model {model!r}"):
             for dep in chain[:-1]:
                 self._con.execute(
                     f"CREATE OR REPLACE TEMP VIEW {dep.name} AS {render_sql(dep.sql, params)}"
                 )
             return self._con.sql(render_sql(chain[-1].sql, params)).to_arrow_table()
-        except duckdb.IOException as exc:
-            raise LakeError(
-                f"model {model!r} could not read its input: {exc}. Check the registered paths."
-            ) from exc
-        except duckdb.InvalidInputException as exc:
-            # A registered dataset whose filesystem failed (S3 unreachable, a file gone).
-            if _ARROW_READ_FAILED not in str(exc):
-                raise
-            raise LakeError(
-                f"model {model!r} could not read its input: {exc}. Check the lake's storage "
-                "(for S3: AEROLAKE_S3_ENDPOINT, credentials, network) and retry."
-            ) from exc
 
-    def query(self, sql: str, inputs: Mapping[str, pa.Table]) -> pa.Table:
-        """``sql`` (DuckDB dialect) over ``inputs``, Arrow tables visible to this query only
-        (they replace views of the same names, which are gone afterwards)."""
-        for name, table in inputs.items():
-            self.register(name, table)
+    def query(
+        self, sql: str, inputs: Mapping[str, pa.Table | ds.Dataset | Sequence[str]]
+    ) -> pa.Table:
+        """``sql`` (DuckDB dialect) over ``inputs`` (as :meth:`register` takes them), visible
+        to this query only (they replace views of the same names, which are gone afterwards)."""
+        for name, source in inputs.items():
+            self.register(name, source)
         try:
-            return self._con.sql(sql).to_arrow_table()
+            with _read_errors("query"):
+                return self._con.sql(sql).to_arrow_table()
         finally:
             for name in inputs:
-                self._con.unregister(name)
-                self._arrow.pop(name, None)
+                if self._arrow.pop(name, None) is not None:
+                    self._con.unregister(name)
+                else:
+                    self._con.execute(f"DROP VIEW IF EXISTS {name}")
 
     def close(self) -> None:
         self._con.close()

