@@ -25,10 +25,11 @@ Rules and their defaults (:class:`SegmentationRules`):
   ``entered_airborne`` or ``no_airport_within_10km``. Destinations likewise (``left_airborne``).
 - **stale** rows (OpenSky repeating an old position) are ignored.
 
-Engines: Spark (and any engine) runs the whole model. On DuckDB the points -> per-interval
-part runs as a numpy kernel (:mod:`~aerolake.analytics.segment_kernel`, about half the CPU time
-of the SQL's window passes and range joins) and DuckDB runs the rest of the model on its
-result; ``tests/test_segment_kernel.py`` keeps the two paths identical.
+Engines: Spark (and any engine) runs the whole model. On DuckDB the part that needs each
+point's neighbours (the cuts and the ``track`` CTE) runs as a numpy kernel over 8 columns
+(:mod:`~aerolake.analytics.segment_kernel`) instead of the SQL's window passes, and DuckDB runs
+the rest of the model on its result (:mod:`~aerolake.analytics.segment_run`);
+``tests/test_segment_kernel.py`` keeps the two paths identical.
 
 Incremental runs: a flight is owned by the window holding its first point. With ``window`` set,
 points in ``[from - overlap_s, to + overlap_s)`` are segmented and only flights whose first point
@@ -156,7 +157,7 @@ def segment(
     views ``silver`` and ``airports`` (replacing earlier ones); on DuckDB the kernel path runs
     (module docstring) on the engine, which keeps no views of it. ``parts`` (1-16) runs once
     per group of aircraft (by the last hex digit of icao24), each reading the input again, which
-    bounds memory: the kernel path peaks at about 0.26 GB per million rows of a part.
+    bounds memory: the kernel path peaks at about 0.17 GB per million rows of a part.
     Deterministic: the same input in any row order, in any number of parts, gives the same
     table, sorted by (icao24, first_seen).
     """
