@@ -79,7 +79,7 @@ def track_segments(
         # Files are sorted by (icao24, time), so a stable sort only merges their sorted runs.
         order = np.argsort(key, kind="stable")
         key = key[order]
-        bounds = _aircraft_bounds(key >> TIME_BITS, 4 * workers)
+        bounds = _aircraft_bounds(key >> TIME_BITS, 16 * workers)
         track = _Track(track_columns.result(), icao_dict, base, gap_s, ground_stop_s)
         parts = list(pool.map(lambda b: track.run(key, order, b[0], b[1]), pairwise(bounds)))
     return (
