@@ -24,15 +24,22 @@ libc = ctypes.CDLL("libc.so.6")
 libc.mallinfo2.restype = MallInfo2
 before = libc.mallinfo2().hblks
 block = np.ones(8 << 20)
-print(pa.default_memory_pool().backend_name, libc.mallinfo2().hblks - before)
+huge = np._core.multiarray._get_madvise_hugepage()
+print(pa.default_memory_pool().backend_name, libc.mallinfo2().hblks - before, huge)
 """
 
 
-def _probe(setup: str, **env: str) -> tuple[str, int]:
+def _probe(setup: str, **env: str) -> tuple[str, int, bool]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("ARROW_DEFAULT_MEMORY_POOL", "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
+        if k
+        not in (
+            "ARROW_DEFAULT_MEMORY_POOL",
+            "MALLOC_MMAP_MAX_",
+            "MALLOC_TRIM_THRESHOLD_",
+            "NUMPY_MADVISE_HUGEPAGE",
+        )
     }
     out = subprocess.run(
         [sys.executable, "-c", _PROBE.format(setup=setup)],
@@ -41,7 +48,7 @@ def _probe(setup: str, **env: str) -> tuple[str, int]:
         capture_output=True,
         text=True,
     ).stdout.split()
-    return out[0], int(out[1])
+    return out[0], int(out[1]), out[2] == "True"
 
 
 pytestmark = pytest.mark.skipif(
@@ -50,22 +57,31 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_without_configure_arrow_uses_its_default_and_glibc_maps_large_blocks() -> None:
-    pool, mapped = _probe("")
+    pool, mapped, huge = _probe("")
     assert pool != "system"
     assert mapped >= 1
+    assert huge
 
 
 def test_configure_puts_arrow_on_the_system_pool_and_large_blocks_on_the_heap() -> None:
-    pool, mapped = _probe("from aerolake import memory; memory.configure()")
+    pool, mapped, huge = _probe("from aerolake import memory; memory.configure()")
     assert pool == "system"
     assert mapped == 0
+    assert not huge
+
+
+def test_configure_after_numpy_was_imported_still_turns_huge_pages_off() -> None:
+    *_, huge = _probe("import numpy; from aerolake import memory; memory.configure()")
+    assert not huge
 
 
 def test_configure_leaves_the_users_choices_alone() -> None:
-    pool, mapped = _probe(
+    pool, mapped, huge = _probe(
         "from aerolake import memory; memory.configure()",
         ARROW_DEFAULT_MEMORY_POOL="jemalloc",
         MALLOC_TRIM_THRESHOLD_="131072",
+        NUMPY_MADVISE_HUGEPAGE="1",
     )
     assert pool == "jemalloc"
     assert mapped >= 1
+    assert huge
