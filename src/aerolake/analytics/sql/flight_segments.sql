@@ -31,7 +31,9 @@ WITH pts AS (
         lon,
         NULLIF(TRIM(callsign), '') AS callsign,
         COALESCE(onground, FALSE) AS onground,
-        COALESCE(baroaltitude, geoaltitude) AS altitude
+        COALESCE(baroaltitude, geoaltitude) AS altitude,
+        baroaltitude,
+        geoaltitude
     FROM silver
     WHERE
         time >= {{ points_from }} AND time < {{ points_to }}
@@ -163,9 +165,9 @@ cut_hours AS (
     WHERE cut_end IS NOT NULL
 ),
 
--- Per cut interval, from the track steps: everything that needs the previous point.
--- An interval between two points belongs to the segment when both points do, and is described
--- by the state of its first point.
+-- Per cut interval, from the track steps: everything that needs the previous point, and the
+-- extremes of the columns the steps carry anyway. An interval between two points belongs to
+-- the segment when both points do, and is described by the state of its first point.
 track AS (
     SELECT
         s.icao24,
@@ -183,6 +185,16 @@ track AS (
         MAX_BY(s.lon, s.time) AS last_lon,
         MAX_BY(s.altitude, s.time) AS last_altitude,
         MAX_BY(s.callsign, CASE WHEN s.callsign IS NOT NULL THEN s.time END) AS callsign,
+        MIN(s.baroaltitude) AS baroaltitude_min,
+        MAX(s.baroaltitude) AS baroaltitude_max,
+        AVG(s.baroaltitude) AS baroaltitude_avg,
+        MIN(s.geoaltitude) AS geoaltitude_min,
+        MAX(s.geoaltitude) AS geoaltitude_max,
+        AVG(s.geoaltitude) AS geoaltitude_avg,
+        MIN(s.lat) AS lat_min,
+        MAX(s.lat) AS lat_max,
+        MIN(s.lon) AS lon_min,
+        MAX(s.lon) AS lon_max,
         MIN(CASE WHEN s.prev_time >= c.cut_time AND s.prev_onground AND NOT s.onground
             THEN s.time END) AS takeoff_s,
         MIN_BY(s.lat, CASE WHEN s.prev_time >= c.cut_time AND s.prev_onground AND NOT s.onground
@@ -221,17 +233,11 @@ track AS (
     GROUP BY s.icao24, c.cut_time
 ),
 
--- Per cut interval, from the silver rows: plain aggregates that need no neighbour.
+-- Per cut interval, from the silver rows: plain aggregates of the other columns.
 stats AS (
     SELECT
         v.icao24,
         c.cut_time,
-        MIN(v.baroaltitude) AS baroaltitude_min,
-        MAX(v.baroaltitude) AS baroaltitude_max,
-        AVG(v.baroaltitude) AS baroaltitude_avg,
-        MIN(v.geoaltitude) AS geoaltitude_min,
-        MAX(v.geoaltitude) AS geoaltitude_max,
-        AVG(v.geoaltitude) AS geoaltitude_avg,
         AVG(CASE WHEN NOT COALESCE(v.onground, FALSE) AND v.baroaltitude > {{ cruise_min_m }}
             AND ABS(v.vertrate) <= {{ level_vertrate_ms }} THEN v.baroaltitude END)
             AS cruise_altitude,
@@ -243,10 +249,6 @@ stats AS (
         MIN(v.vertrate) AS vertrate_min,
         AVG(SIN(RADIANS(v.heading))) AS heading_sin,
         AVG(COS(RADIANS(v.heading))) AS heading_cos,
-        MIN(v.lat) AS lat_min,
-        MAX(v.lat) AS lat_max,
-        MIN(v.lon) AS lon_min,
-        MAX(v.lon) AS lon_max,
         COUNT(DISTINCT v.squawk) AS unique_squawk_codes,
         MAX(CASE WHEN v.squawk = '7500' THEN 1 ELSE 0 END) AS squawk_7500,
         MAX(CASE WHEN v.squawk = '7600' THEN 1 ELSE 0 END) AS squawk_7600,
@@ -280,12 +282,6 @@ stats AS (
 segment_stats AS (
     SELECT
         t.*,
-        st.baroaltitude_min,
-        st.baroaltitude_max,
-        st.baroaltitude_avg,
-        st.geoaltitude_min,
-        st.geoaltitude_max,
-        st.geoaltitude_avg,
         st.cruise_altitude,
         st.velocity_min,
         st.velocity_max,
@@ -295,10 +291,6 @@ segment_stats AS (
         st.vertrate_min,
         st.heading_sin,
         st.heading_cos,
-        st.lat_min,
-        st.lat_max,
-        st.lon_min,
-        st.lon_max,
         st.unique_squawk_codes,
         st.squawk_7500,
         st.squawk_7600,
