@@ -21,8 +21,7 @@ import os
 from aerolake import memory
 
 # Before pyarrow loads, as the aerolake command does (aerolake.memory).
-os.environ.setdefault(memory.ARROW_POOL_ENV, memory.ARROW_POOL)
-os.environ.setdefault(memory.NUMPY_HUGEPAGE_ENV, "0")
+os.environ.update(memory.ENVIRONMENT | os.environ)
 
 import argparse
 import datetime as dt

@@ -37,6 +37,9 @@ ARROW_POOL_ENV: Final[str] = "ARROW_DEFAULT_MEMORY_POOL"
 ARROW_POOL: Final[str] = "system"
 #: numpy's variable: 0 stops it asking for transparent huge pages for large arrays.
 NUMPY_HUGEPAGE_ENV: Final[str] = "NUMPY_MADVISE_HUGEPAGE"
+#: The variables aerolake sets unless the user did, before pyarrow and numpy load (both read
+#: them once): ``os.environ.update(ENVIRONMENT | os.environ)``.
+ENVIRONMENT: Final[dict[str, str]] = {ARROW_POOL_ENV: ARROW_POOL, NUMPY_HUGEPAGE_ENV: "0"}
 #: glibc's variables for the two settings; set by the user, aerolake leaves glibc alone.
 GLIBC_ENV: Final[tuple[str, ...]] = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_")
 #: Freed memory glibc keeps at the top of its heap for reuse (bytes).
@@ -53,8 +56,7 @@ def configure() -> None:
     Call before pyarrow is first imported: Arrow's C++ code (Parquet reader, dataset scanner)
     reads ``ARROW_DEFAULT_MEMORY_POOL`` once, on its first allocation, and only Python-level
     allocations follow a later ``pyarrow.set_memory_pool``. Idempotent."""
-    os.environ.setdefault(ARROW_POOL_ENV, ARROW_POOL)
-    os.environ.setdefault(NUMPY_HUGEPAGE_ENV, "0")
+    os.environ.update(ENVIRONMENT | os.environ)
     if "numpy" in sys.modules:  # numpy read the variable when it was imported
         import numpy as np
 

@@ -178,7 +178,7 @@ class _Track:
             np.where(np.isnan(baro), geo, baro),  # COALESCE(baroaltitude, geoaltitude)
         )
         table |= _extremes(seg, {"baroaltitude": baro, "geoaltitude": geo, "lat": lat, "lon": lon})
-        first_s, last_s = t[seg.starts] + self.base, t[seg.ends - 1] + self.base
+        first_s, last_s = table["first_s"].to_numpy(), table["last_s"].to_numpy()
         return pa.table(table), _cut_hours(icao24, cut_time, first_s, last_s)
 
 

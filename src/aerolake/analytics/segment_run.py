@@ -15,7 +15,6 @@ down.
 from __future__ import annotations
 
 import glob
-import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -30,12 +29,6 @@ from aerolake.errors import LakeError
 from aerolake.refdata.airports import load_airports
 from aerolake.schema import SILVER_SCHEMA
 
-#: The model's per-point aggregates: the select list of its ``stats`` CTE after the keys.
-_STATS = re.compile(
-    r"^stats AS \(\n    SELECT\n        v\.icao24,\n        c\.cut_time,\n(?P<aggregates>.*?)\n"
-    r"    FROM silver AS v\n",
-    re.MULTILINE | re.DOTALL,
-)
 #: Where the part of the model the engine runs starts: the first CTE after ``track``.
 _TAIL: Final[str] = "\nstats AS (\n"
 #: Text columns are read dictionary-encoded, as Parquet stores them: no strings are built.
@@ -91,14 +84,13 @@ def read_points(
     silver: pa.Table | ds.Dataset | Sequence[str], params: Mapping[str, object]
 ) -> pa.Table:
     """The columns the kernel needs of the non-stale rows in the points window and icao24
-    group of ``params``."""
+    group of ``params``; paths are local (globs allowed), without ``file://``."""
     if isinstance(silver, pa.Table):
         dataset = ds.dataset(silver)
     elif isinstance(silver, ds.Dataset):
         dataset = silver
     else:
-        paths = [p.removeprefix("file://") for p in silver]
-        files = [f for p in paths for f in (sorted(glob.glob(p)) if "*" in p else [p])]
+        files = [f for p in silver for f in (sorted(glob.glob(p)) if "*" in p else [p])]
         dataset = ds.dataset(files, schema=_READ_SCHEMA, format=_FORMAT)
     stale = pc.field("stale")
     where = (

@@ -14,8 +14,7 @@ import sys
 from aerolake import memory
 
 # Before anything imports pyarrow or numpy: both read these once (aerolake.memory).
-os.environ.setdefault(memory.ARROW_POOL_ENV, memory.ARROW_POOL)
-os.environ.setdefault(memory.NUMPY_HUGEPAGE_ENV, "0")
+os.environ.update(memory.ENVIRONMENT | os.environ)
 
 from aerolake.cli import batch, demo, live, sources
 from aerolake.cli.app import app, err_console

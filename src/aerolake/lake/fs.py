@@ -72,14 +72,13 @@ def is_local(fs: pafs.FileSystem) -> bool:
 
 def put_atomic(fs: pafs.FileSystem, path: str, data: bytes | pa.Buffer) -> None:
     """Write ``data`` to ``path`` so that readers see the old file, or the new one whole."""
-    parent, _, name = path.rpartition("/")
     try:
         if not is_local(fs):
             with fs.open_output_stream(path) as out:
                 out.write(data)
             return
-        fs.create_dir(parent, recursive=True)
-        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}"
+        fs.create_dir(path.rpartition("/")[0], recursive=True)
+        tmp = _tmp_beside(path)
         try:
             with fs.open_output_stream(tmp) as out:
                 out.write(data)
@@ -97,8 +96,7 @@ def copy_or_link(fs: pafs.FileSystem, source: str, target: str) -> None:
     copy and costs no I/O), else a copy (server-side on S3; also when the folder cannot link).
     Not atomic on S3; the commit protocol only publishes ``target`` afterwards."""
     if is_local(fs):
-        parent, _, name = target.rpartition("/")
-        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}"
+        tmp = _tmp_beside(target)
         try:
             os.link(source, tmp)
             os.replace(tmp, target)
@@ -109,6 +107,12 @@ def copy_or_link(fs: pafs.FileSystem, source: str, target: str) -> None:
         fs.copy_file(source, target)
     except OSError as exc:
         raise LakeError(f"could not copy {source} to {target}: {exc}") from exc
+
+
+def _tmp_beside(path: str) -> str:
+    """A fresh temporary name in ``path``'s folder (garbage collection removes leftovers)."""
+    parent, _, name = path.rpartition("/")
+    return f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}-{name}"
 
 
 def get_bytes(fs: pafs.FileSystem, path: str) -> bytes:

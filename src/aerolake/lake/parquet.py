@@ -2,9 +2,9 @@
 
 Fixed writer options (:data:`COMPRESSION`, statistics on, row groups of
 :data:`ROW_GROUP_ROWS` rows, no timestamps in the metadata); rows keep their input order, so
-sorted inputs stay sorted. Inputs are cut into files of at most :data:`FILE_ROWS` rows, each encoded in memory
-(bounded by that size) and hashed before anything is written — the name needs the hash, and
-S3 has no rename. Pure: no lake I/O.
+sorted inputs stay sorted. Inputs are cut into files of at most :data:`FILE_ROWS` rows, each
+encoded in memory (bounded by that size) and hashed before anything is written — the name needs
+the hash, and S3 has no rename. Pure: no lake I/O.
 """
 
 from __future__ import annotations
